@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# README command 1: build the book (HTML under _build/html) with warnings as errors.
+# Sets up .venv and the pinned packages on first use (scripts/env.sh).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/env.sh"
+cd "$ROOT"
+if [ -x scripts/fetch-mathjax.sh ]; then bash scripts/fetch-mathjax.sh; fi
+jupyter-book build . --warningiserror --keep-going --quiet "$@"
+echo
+echo "The book is built. Open: file://$ROOT/_build/html/index.html"

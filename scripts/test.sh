@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# README command 2: run every test. Sets up .venv and the pinned packages on first use (scripts/env.sh).
+#   1. companion unit tests and book checks (bilingual pairs, zh-TW, equation labels)   -> pytest tests/
+#   2. every notebook re-executed and compared with its committed outputs (nbval, strict) -> pytest --nbval
+#   3. the book built with warnings as errors                                           -> scripts/build-book.sh
+#   4. the rendered book in a headless browser (when tests/browser exists)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/env.sh"
+cd "$ROOT"
+start=$(date +%s)
+step() { echo; echo "=== $1  (+$(( $(date +%s) - start )) s)"; }
+
+step "1/4 companion unit tests and book checks"
+python -m pytest tests -q -p no:cacheprovider --ignore=tests/browser
+
+step "2/4 notebooks, nbval strict"
+shopt -s nullglob
+nbs=(notebooks/*.ipynb)
+if [ ${#nbs[@]} -gt 0 ]; then
+  python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+    -q -p no:cacheprovider "${nbs[@]}"
+fi
+
+step "3/4 book build (-W)"
+bash scripts/build-book.sh
+
+if [ -d tests/browser ]; then
+  step "4/4 rendered book in headless Chromium"
+  python -m pytest tests/browser -q -p no:cacheprovider
+fi
+step "all tests passed in $(( $(date +%s) - start )) s"

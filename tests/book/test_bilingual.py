@@ -1,0 +1,70 @@
+"""Every prose step is in English, then 繁體中文, with the same display math (CONTRIBUTING.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .bookcheck import CJK, parse, sources, violations
+
+SOURCES = sources()
+
+
+@pytest.mark.parametrize("where, text", SOURCES, ids=[w for w, _ in SOURCES])
+def test_pairs_and_math(where, text):
+    problems = violations(parse(text), where)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_page_has_both_languages():
+    pages: dict[str, list[str]] = {}
+    for where, text in SOURCES:
+        pages.setdefault(where.split("[")[0], []).append(text)
+    for page, texts in pages.items():
+        joined = "\n".join(texts)
+        assert "{container} lang-en" in joined and "{container} lang-zh" in joined, page
+        assert CJK.search(joined), page
+
+
+# ---- the checker itself must catch what it is meant to catch ------------------------------------
+
+GOOD = """# Title · 標題
+
+:::{container} lang-en
+The score is $\\nabla \\log p$:
+$$ S = \\nabla \\log p $$
+:::
+
+:::{container} lang-zh
+分數是 $\\nabla \\log p$：
+$$ S = \\nabla\\log p $$
+:::
+
+$$ a = b $$ (eq-test)
+"""
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (GOOD.replace(":::{container} lang-zh\n分數是 $\\nabla \\log p$：\n$$ S = \\nabla\\log p $$\n:::\n", ""),
+         "without a 繁體中文 block"),
+        (GOOD.replace("$$ S = \\nabla\\log p $$", "$$ S = \\nabla p $$"), "display math differs"),
+        (GOOD + "\nA stray English sentence outside any pair.\n", "prose outside a language pair"),
+        (GOOD + "\n這是一段沒有英文的中文。\n", "prose outside a language pair"),
+        (GOOD.replace("# Title · 標題", "# Title only"), "prose outside a language pair"),
+        (GOOD.replace("分數是", "The score is"), "no Chinese"),
+        (GOOD.replace(":::{container} lang-en", ":::{container} lang-zh", 1)
+             .replace(":::{container} lang-zh\n分數", ":::{container} lang-en\n分數"), "without"),
+    ],
+)
+def test_checker_catches(bad, message):
+    assert not violations(parse(GOOD), "good")
+    problems = violations(parse(bad), "bad")
+    assert any(message in p for p in problems), problems
+
+
+def test_checker_descends_into_directives():
+    text = "::::{exercise}\n:label: ex-x\n\nEnglish only inside an exercise, no twin.\n::::\n"
+    assert any("outside a language pair" in p for p in violations(parse(text), "x"))
+    ok = "::::{exercise}\n:label: ex-x\n\n" + GOOD.split("\n", 2)[2] + "::::\n"
+    assert not violations(parse(ok), "x")
