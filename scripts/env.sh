@@ -21,5 +21,4 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$HASH" ]; then
   echo "$HASH" > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
-export MPLBACKEND=Agg
 export PYTHONHASHSEED=0
