@@ -15,7 +15,7 @@ import torch
 
 from scoresde.brownian import BrownianPath, as_time_grid
 
-torch.set_default_dtype(torch.float64)
+DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 
 
 def gen(seed: int, device="cpu") -> torch.Generator:

@@ -14,7 +14,7 @@ import torch
 
 from scoresde.hutchinson import hutchinson_trace, jacobian_trace, sample_probes
 
-torch.set_default_dtype(torch.float64)
+DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 
 
 def linear(A: torch.Tensor):

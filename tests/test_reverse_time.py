@@ -26,7 +26,7 @@ import torch
 from scoresde.sde import VPSDE, FunctionSDE, GeometricBrownianMotion, ReverseSDE
 from scoresde.solvers import solve
 
-torch.set_default_dtype(torch.float64)
+DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 
 # ---- example 1: GBM with a log-normal initial law -----------------------------------------------------
 # log x_0 ~ N(M0, S0^2)  =>  log x_t ~ N(m_t, v_t), m_t = M0 + (mu - sigma^2/2) t, v_t = S0^2 + sigma^2 t.

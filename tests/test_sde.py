@@ -26,7 +26,7 @@ from scoresde.sde import (
     VPSDE,
 )
 
-torch.set_default_dtype(torch.float64)
+DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 
 t_, s_, x0_ = sp.symbols("t s x0", real=True)
 

@@ -34,7 +34,7 @@ from scoresde.sde import (
 )
 from scoresde.solvers import euler_maruyama_step, solve
 
-torch.set_default_dtype(torch.float64)
+DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 KS_LEVEL = 1e-4
 
 

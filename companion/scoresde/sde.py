@@ -9,14 +9,13 @@ An Itô SDE for a state :math:`x_t` of any shape ``(batch, *event_shape)`` (``D`
 
 An :class:`SDE` gives the drift ``f(x, t)`` and the diffusion ``g(x, t)`` in one of four ``noise_type`` s:
 
-=============  ===========================  ================================  ======================
-noise_type     ``g(x, t)`` returns          :math:`G\,\mathrm dW`             noise shape
-=============  ===========================  ================================  ======================
-``"scalar"``   ``(batch,)``: :math:`g`      :math:`g\,\mathrm dW` (:math:`G=gI`)  ``(batch, *event)``
-``"diagonal"`` ``(batch, *event)``          :math:`g\odot\mathrm dW`          ``(batch, *event)``
-``"general"``  ``(batch, D, m)``: :math:`G` :math:`G\,\mathrm dW`             ``(batch, m)``
-``"none"``     (no diffusion: an ODE)       :math:`0`                         --
-=============  ===========================  ================================  ======================
+* ``"scalar"``: ``g`` has shape ``(batch,)``, :math:`G = gI`, :math:`G\,\mathrm dW = g\,\mathrm dW`;
+  noise shape ``(batch, *event)``.
+* ``"diagonal"``: ``g`` has shape ``(batch, *event)``, :math:`G\,\mathrm dW = g\odot\mathrm dW`;
+  noise shape ``(batch, *event)``.
+* ``"general"``: ``g`` is the matrix :math:`G` of shape ``(batch, D, m)``, :math:`G\,\mathrm dW` a
+  matrix product; noise shape ``(batch, m)``.
+* ``"none"``: no diffusion, an ODE (``g`` is never called).
 
 ("scalar" is score_sde's meaning: one scalar :math:`g` per sample times an independent Brownian motion in
 every coordinate; torchsde's "scalar" is a single Brownian motion shared by all coordinates.)
