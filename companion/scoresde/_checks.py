@@ -21,6 +21,7 @@ __all__ = [
     "check_finite",
     "check_same_device",
     "check_generator",
+    "check_bool",
     "check_positive_int",
     "check_positive_float",
     "check_choice",
@@ -104,6 +105,13 @@ def check_generator(generator: Any, device: torch.device, name: str = "generator
             f"{name} lives on {generator.device} but the tensors are on {device}; "
             f"create it with torch.Generator(device={str(device)!r})"
         )
+
+
+def check_bool(flag: Any, name: str) -> bool:
+    """Return ``flag`` if it is a ``bool`` (not merely truthy), else raise ``TypeError``."""
+    if not isinstance(flag, bool):
+        raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
+    return flag
 
 
 def check_positive_int(n: Any, name: str, *, minimum: int = 1) -> int:

@@ -49,6 +49,7 @@ from typing import Literal
 import torch
 
 from ._checks import (
+    check_bool,
     check_callable,
     check_choice,
     check_generator,
@@ -220,8 +221,7 @@ def sliced_score_matching(
     n = check_positive_int(n_projections, "n_projections")
     check_choice(dist, "dist", PROBE_DISTS)
     check_choice(method, "method", ("auto", "jvp", "vjp"))
-    if not isinstance(variance_reduction, bool):
-        raise TypeError(f"variance_reduction must be a bool, got {type(variance_reduction).__name__}")
+    check_bool(variance_reduction, "variance_reduction")
     _check_common(score_fn, x, reduction)
     check_generator(generator, x.device)
     if method == "auto":

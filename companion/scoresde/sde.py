@@ -48,6 +48,7 @@ from typing import Any, Literal
 import torch
 
 from ._checks import (
+    check_bool,
     check_callable,
     check_choice,
     check_generator,
@@ -338,8 +339,7 @@ class ReverseSDE(SDE):
             raise ValueError("reverse() needs an Itô SDE; convert a Stratonovich SDE to Itô form first")
         if forward.time_direction != 1:
             raise ValueError("reverse() needs a forward-time SDE (this one already runs backwards)")
-        if not isinstance(probability_flow, bool):
-            raise TypeError(f"probability_flow must be a bool, got {type(probability_flow).__name__}")
+        check_bool(probability_flow, "probability_flow")
         super().__init__(forward.T)
         self.forward = forward
         self.score_fn = check_callable(score_fn, "score_fn")
@@ -432,8 +432,7 @@ class FunctionSDE(SDE):
             self.noise_dim = check_positive_int(noise_dim, "noise_dim")
         elif noise_dim is not None:
             raise ValueError(f"noise_dim is only used with noise_type 'general', not {noise_type!r}")
-        if not isinstance(additive, bool):
-            raise TypeError(f"additive must be a bool, got {type(additive).__name__}")
+        check_bool(additive, "additive")
         self.additive = additive or noise_type == "none"
         self._div_sigma = None if div_sigma is None else check_callable(div_sigma, "div_sigma")
 

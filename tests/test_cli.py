@@ -1,0 +1,153 @@
+"""Tests of the command line `python -m scoresde.cli` (train -> checkpoint -> sample -> figure) and of the
+committed chapter-5 checkpoints it wrote."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from scoresde import cli
+from scoresde.cli import CH05_COMMANDS, load_score_model, main, make_sde
+from scoresde.data import eight_gaussians
+from scoresde.metrics import permutation_test
+from scoresde.sde import VESDE, SubVPSDE, VPSDE
+from scoresde.train import load_checkpoint
+
+CHECKPOINTS = Path(cli.__file__).parent / "checkpoints"
+SMALL = ["--steps", "30", "--batch-size", "64", "--hidden", "16", "--depth", "1", "--lr", "1e-3"]
+
+
+def train_small(tmp_path: Path, *extra: str) -> Path:
+    path = tmp_path / "run" / "ckpt.pt"
+    main(["train", *SMALL, "--checkpoint", str(path), *extra])
+    return path
+
+
+def test_train_writes_a_checkpoint_that_rebuilds_model_and_sde(tmp_path, capsys):
+    path = train_small(tmp_path, "--sde", "vp", "--beta-max", "15")
+    assert "trained 30 steps" in capsys.readouterr().out
+    ckpt = load_checkpoint(path)  # torch.load(weights_only=True) inside
+    assert ckpt["step"] == 30 and len(ckpt["losses"]) == 30
+    model, sde, info = load_score_model(path)
+    assert isinstance(sde, VPSDE) and sde.beta_max == 15.0 and sde.beta_min == 0.1
+    assert info["objective"] == "dsm" and info["weighting"] == "sigma2" and info["toy"] == "eight_gaussians"
+    assert info["train_seconds"] > 0 and not model.training
+    out = model(torch.zeros(5, 2, dtype=torch.float32), torch.full((5,), 0.5, dtype=torch.float32))
+    assert out.shape == (5, 2) and out.dtype == torch.float32
+
+
+@pytest.mark.parametrize(
+    "flags, cls",
+    [
+        (["--sde", "subvp", "--objective", "ssm"], SubVPSDE),
+        (["--sde", "ve", "--sigma-max", "5", "--weighting", "likelihood"], VESDE),
+        (["--sde", "vp", "--toy", "two_moons", "--objective", "ssm", "--weighting", "likelihood"], VPSDE),
+    ],
+)
+def test_every_sde_objective_and_weighting_trains(tmp_path, flags, cls):
+    path = train_small(tmp_path, *flags)
+    model, sde, info = load_score_model(path)
+    assert isinstance(sde, cls)
+    if cls is VESDE:
+        assert sde.sigma_max == 5.0
+    assert info["objective"] in ("dsm", "ssm") and info["weighting"] in ("sigma2", "likelihood")
+    losses = load_checkpoint(path)["losses"]
+    assert bool(torch.isfinite(losses).all())
+
+
+@pytest.mark.parametrize("sampler", ["sde", "pc", "ode"])
+def test_sample_writes_samples_and_figure_reproducibly(tmp_path, sampler, capsys):
+    path = train_small(tmp_path)
+    out, fig = tmp_path / "s.pt", tmp_path / "figs" / "s.png"
+    args = ["sample", "--checkpoint", str(path), "--sampler", sampler, "--n-steps", "20", "--n-samples", "64"]
+    x = main([*args, "--out", str(out), "--figure", str(fig)])
+    saved = torch.load(out, weights_only=True)
+    assert saved.shape == (64, 2) and torch.equal(saved, x)
+    assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = main([*args, "--out", str(tmp_path / "t.pt")])
+    assert torch.equal(again, x)
+    other = main([*args, "--out", str(tmp_path / "u.pt"), "--seed", "7"])
+    assert not torch.equal(other, x)
+
+
+def test_train_with_figure_and_resume(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    main(["train", *SMALL, "--checkpoint", str(path), "--steps", "20"])
+    first = load_checkpoint(path)["losses"]
+    x = main(["train", *SMALL, "--checkpoint", str(path), "--steps", "30", "--resume",
+              "--figure", str(tmp_path / "f.png"), "--sampler", "sde", "--n-steps", "10", "--n-samples", "50"])
+    ckpt = load_checkpoint(path)
+    assert ckpt["step"] == 30 and torch.equal(ckpt["losses"][:20], first)
+    assert x.shape == (50, 2) and (tmp_path / "f.png").is_file()
+    assert load_score_model(path)[2]["sde"]["name"] == "vp"
+
+
+def test_progress_bar(tmp_path, capsys):
+    path = tmp_path / "c.pt"
+    main(["train", *SMALL, "--checkpoint", str(path), "--progress"])
+    main(["sample", "--checkpoint", str(path), "--sampler", "pc", "--n-steps", "7", "--n-samples", "8",
+          "--out", str(tmp_path / "x.pt"), "--progress"])
+    err = capsys.readouterr().err
+    assert "30/30" in err and "7/7" in err
+
+
+def test_module_entry_point_help():
+    res = subprocess.run([sys.executable, "-m", "scoresde.cli", "--help"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and "train" in res.stdout and "sample" in res.stdout
+
+
+def test_errors(tmp_path):
+    with pytest.raises(SystemExit):
+        main(["train", "--checkpoint", str(tmp_path / "a.pt"), "--sde", "cld"])  # argparse rejects the choice
+    path = train_small(tmp_path)
+    with pytest.raises(SystemExit, match="--figure and/or --out"):
+        main(["sample", "--checkpoint", str(path)])
+    with pytest.raises(ValueError, match=">= 1"):
+        main(["sample", "--checkpoint", str(path), "--n-steps", "0", "--out", str(tmp_path / "x.pt")])
+    with pytest.raises(FileNotFoundError):
+        load_score_model(tmp_path / "missing.pt")
+    # a checkpoint of scoresde.train without the cli's record of the SDE
+    from scoresde.nets import ScoreMLP
+    from scoresde.train import train
+
+    plain = tmp_path / "plain.pt"
+    train(ScoreMLP(2, 8, 1).float(), eight_gaussians(), "ssm", steps=2, batch_size=8, checkpoint_path=plain)
+    with pytest.raises(ValueError, match="no SDE recorded"):
+        load_score_model(plain)
+    with pytest.raises(ValueError, match="unknown sde"):
+        make_sde({"name": "cld"})
+    with pytest.raises(ValueError, match="does not take"):
+        make_sde({"name": "ve", "beta_max": 3.0})
+    with pytest.raises(ValueError, match="'name'"):
+        make_sde("vp")
+
+
+@pytest.mark.parametrize("name", sorted(CH05_COMMANDS))
+def test_committed_checkpoints_match_their_command_and_sample_well(name):
+    """The committed checkpoints are what CH05_COMMANDS writes, and the DSM model's probability-flow samples
+    pass a permutation energy-distance test against fresh data at level 0.001 (500 points each)."""
+    path = CHECKPOINTS / f"{name}.pt"
+    ckpt = load_checkpoint(path)
+    cmd = CH05_COMMANDS[name]
+    assert ckpt["step"] == 10000 and "--steps 10000" in cmd and f"--checkpoint companion/scoresde/checkpoints/{name}.pt" in cmd
+    model, sde, info = load_score_model(path)
+    assert f"--objective {info['objective']}" in cmd and isinstance(sde, VPSDE)
+    assert ckpt["config"]["batch_size"] == 512 and ckpt["config"]["seed"] == 0
+    if info["objective"] == "dsm":
+        x = cli._sample(model, sde, "ode", 500, 1, 0.16, torch.device("cpu"), 0, False)
+        data = eight_gaussians().sample(500, generator=torch.Generator().manual_seed(1))
+        assert not permutation_test(x, data, alpha=0.001, generator=torch.Generator().manual_seed(2)).reject
+
+
+@pytest.mark.gpu
+def test_train_and_sample_on_cuda(tmp_path):
+    path = train_small(tmp_path, "--device", "cuda")
+    x = main(["sample", "--checkpoint", str(path), "--device", "cuda", "--sampler", "pc", "--n-steps", "20",
+              "--n-samples", "64", "--out", str(tmp_path / "x.pt"), "--figure", str(tmp_path / "x.png")])
+    assert x.device.type == "cuda" and x.shape == (64, 2)
+    model, _, _ = load_score_model(path, map_location="cuda")
+    assert next(model.parameters()).device.type == "cuda"

@@ -1,0 +1,396 @@
+"""Tests of scoresde.sampling.reverse (reverse-SDE, predictor-corrector, probability-flow samplers) and of the
+time-weighted objective scoresde.losses.sde_score_matching that trains their score, with the exact score.
+
+The exact score: for data p_0 = sum_k w_k N(mu_k, s_k^2 I) and a perturbation kernel N(alpha_t x_0, sigma_t^2 I)
+(VE, VP, sub-VP), every time marginal is again a mixture (book: eq-mixture-marginal)
+
+    p_t = sum_k w_k N(alpha_t mu_k, (alpha_t^2 s_k^2 + sigma_t^2) I),
+
+so its score is known in closed form for every t and the samplers can be tested without any learning.
+
+Tolerances (stated where used): sample means within 5 standard errors, sample variances within 5 standard errors
+of the variance estimate (both from the samples), the share of each mixture component within 5 binomial
+standard errors, and a permutation energy-distance test against fresh data that must not reject at level 0.001.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from scoresde.data import GaussianMixture, eight_gaussians
+from scoresde.losses import sde_score_matching
+from scoresde.metrics import permutation_test
+from scoresde.sampling.reverse import (
+    predictor_corrector_sample,
+    probability_flow_sample,
+    reverse_sde_sample,
+)
+from scoresde.sde import VESDE, GeometricBrownianMotion, SubVPSDE, VPSDE
+
+DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
+
+SDES = {"vp": VPSDE(), "subvp": SubVPSDE(), "ve": VESDE(sigma_max=10.0)}
+
+
+def marginal_params(mix: GaussianMixture, sde, t: torch.Tensor, like: torch.Tensor):
+    """(means (batch, K, d), variances (batch, K), weights (K,)) of p_t for each row's time t."""
+    alpha, sigma = sde.marginal_prob(torch.ones_like(like[:, :1]), t)
+    alpha = alpha[:, 0]
+    means = alpha[:, None, None] * mix.means.to(like)[None]
+    var = alpha[:, None] ** 2 * mix.stds.to(like)[None] ** 2 + sigma[:, None] ** 2
+    return means, var, mix.weights.to(like)
+
+
+def marginal_logits(mix, sde, x, t):
+    means, var, w = marginal_params(mix, sde, t, x)
+    d = x.shape[1]
+    return w.log() - 0.5 * d * torch.log(2 * math.pi * var) - (x[:, None, :] - means).square().sum(-1) / (2 * var)
+
+
+def marginal_score(mix: GaussianMixture, sde):
+    """The exact score of p_t, s(x, t) with t of shape (batch,) (book: eq-mixture-marginal)."""
+
+    def score(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        means, var, _ = marginal_params(mix, sde, t, x)
+        r = torch.softmax(marginal_logits(mix, sde, x, t), dim=1)
+        return ((r / var)[:, :, None] * (means - x[:, None, :])).sum(1)
+
+    return score
+
+
+def marginal_log_prob(mix: GaussianMixture, sde, x: torch.Tensor, t: float) -> torch.Tensor:
+    return torch.logsumexp(marginal_logits(mix, sde, x, torch.full((x.shape[0],), t, dtype=x.dtype)), dim=1)
+
+
+# ---- the exact score itself ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(SDES))
+def test_marginal_score_is_the_gradient_of_the_marginal_log_density(name):
+    sde, mix = SDES[name], eight_gaussians()
+    g = torch.Generator().manual_seed(0)
+    x = 3 * torch.randn(50, 2, generator=g)
+    t = torch.rand(50, generator=g)
+    xg = x.clone().requires_grad_(True)
+    logp = torch.logsumexp(marginal_logits(mix, sde, xg, t), dim=1)
+    (grad,) = torch.autograd.grad(logp.sum(), xg)
+    torch.testing.assert_close(marginal_score(mix, sde)(x, t), grad)
+    if name == "ve":  # VE adds noise only: p_t is the data's own noised() mixture
+        tt = torch.full((50,), 0.4)
+        sigma = float(sde.marginal_prob(x, tt)[1][0])
+        torch.testing.assert_close(marginal_score(mix, sde)(x, tt), mix.noised(sigma).score(x))
+
+
+# ---- samplers against the data, with the exact score -----------------------------------------------------
+
+
+def check_samples(samples: torch.Tensor, mix: GaussianMixture, seed: int) -> None:
+    n = samples.shape[0]
+    assert samples.shape == (n, 2) and bool(torch.isfinite(samples).all())
+    mean, cov = mix.mean(), mix.covariance()
+    se_mean = samples.std(0) / math.sqrt(n)
+    assert bool(((samples.mean(0) - mean).abs() < 5 * se_mean).all()), (samples.mean(0), mean)
+    centred_sq = (samples - samples.mean(0)).square()
+    se_var = centred_sq.std(0) / math.sqrt(n)
+    assert bool(((samples.var(0) - torch.diagonal(cov)).abs() < 5 * se_var).all()), (samples.var(0), cov)
+    nearest = torch.cdist(samples, mix.means).argmin(1)
+    share = torch.bincount(nearest, minlength=mix.n_components) / n
+    w = mix.weights
+    assert bool(((share - w).abs() < 5 * (w * (1 - w) / n).sqrt()).all()), share
+    ref = mix.sample(n, generator=torch.Generator().manual_seed(seed), dtype=samples.dtype)
+    test = permutation_test(samples, ref, n_permutations=200, alpha=0.001, generator=torch.Generator().manual_seed(seed))
+    assert not test.reject, test
+
+
+N = 1000
+
+
+@pytest.mark.parametrize("name", list(SDES))
+def test_reverse_sde_sampler_reproduces_the_data(name):
+    sde, mix = SDES[name], eight_gaussians()
+    g = torch.Generator().manual_seed(1)
+    x = reverse_sde_sample(sde, marginal_score(mix, sde), (N, 2), n_steps=250, generator=g, dtype=torch.float64)
+    check_samples(x, mix, 11)
+
+
+@pytest.mark.parametrize("name", list(SDES))
+def test_predictor_corrector_sampler_reproduces_the_data(name):
+    sde, mix = SDES[name], eight_gaussians()
+    g = torch.Generator().manual_seed(2)
+    x = predictor_corrector_sample(sde, marginal_score(mix, sde), (N, 2), n_steps=100, snr=0.16, generator=g,
+                                   dtype=torch.float64)
+    check_samples(x, mix, 12)
+
+
+@pytest.mark.parametrize("name", list(SDES))
+def test_probability_flow_sampler_reproduces_the_data(name):
+    sde, mix = SDES[name], eight_gaussians()
+    g = torch.Generator().manual_seed(3)
+    x, nfe = probability_flow_sample(sde, marginal_score(mix, sde), (N, 2), generator=g, dtype=torch.float64,
+                                     return_nfe=True)
+    assert 20 < nfe < 1000
+    check_samples(x, mix, 13)
+
+
+@pytest.mark.parametrize(
+    "sampler",
+    [
+        lambda s, sc, g: reverse_sde_sample(s, sc, (N, 2), n_steps=200, method="heun", generator=g, dtype=torch.float64),
+        lambda s, sc, g: predictor_corrector_sample(s, sc, (N, 2), n_steps=100, predictor="heun", n_corrector=2,
+                                                    generator=g, dtype=torch.float64),
+        lambda s, sc, g: probability_flow_sample(s, sc, (N, 2), method="euler", n_steps=200, generator=g,
+                                                 dtype=torch.float64),
+        lambda s, sc, g: probability_flow_sample(s, sc, (N, 2), method="heun", n_steps=50, generator=g,
+                                                 dtype=torch.float64),
+    ],
+    ids=["sde-heun", "pc-heun-2corrector", "ode-euler", "ode-heun"],
+)
+def test_other_solver_options_reproduce_the_data(sampler):
+    sde, mix = SDES["vp"], eight_gaussians()
+    check_samples(sampler(sde, marginal_score(mix, sde), torch.Generator().manual_seed(4)), mix, 14)
+
+
+def test_a_wrong_score_is_caught():
+    """The checks have power: half the exact score (the probability-flow drift, lambda = 1/2, used with the
+    SDE's noise) or the score of p_T at every time (a network that ignores t) give samples they reject."""
+    sde, mix = SDES["vp"], eight_gaussians()
+    exact = marginal_score(mix, sde)
+    for wrong in (lambda x, t: 0.5 * exact(x, t), lambda x, t: exact(x, torch.full_like(t, sde.T))):
+        x = reverse_sde_sample(sde, wrong, (N, 2), n_steps=200, generator=torch.Generator().manual_seed(5))
+        with pytest.raises(AssertionError):
+            check_samples(x.double(), mix, 15)
+
+
+def test_pc_without_corrector_is_the_reverse_sde_sampler_step_for_step():
+    sde, mix = SDES["vp"], eight_gaussians()
+    score = marginal_score(mix, sde)
+    a = predictor_corrector_sample(sde, score, (200, 2), n_steps=50, n_corrector=0,
+                                   generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    b = reverse_sde_sample(sde, score, (200, 2), n_steps=50, generator=torch.Generator().manual_seed(6),
+                           dtype=torch.float64)
+    torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("name", list(SDES))
+def test_probability_flow_of_a_gaussian_is_the_exact_linear_map(name):
+    """For p_0 = N(0, s^2 I), p_t = N(0, v_t I) with v_t = alpha_t^2 s^2 + sigma_t^2, the probability-flow ODE
+    is linear and maps x_T to x_T * sqrt(v_eps / v_T) exactly; dopri5 at rtol = atol = 1e-7 must agree to 1e-5,
+    and Euler's error must shrink about linearly in the step (first order: ratio in (1.6, 2.4) per halving)."""
+    sde, s = SDES[name], 0.5
+    mix = GaussianMixture([[0.0, 0.0]], s)
+    score = marginal_score(mix, sde)
+    xT = torch.randn(100, 2, generator=torch.Generator().manual_seed(7))
+    eps = 1e-3
+
+    def v(t: float) -> float:
+        alpha, sigma = sde.marginal_prob(torch.ones(1, 1), t)
+        return float(alpha[0, 0]) ** 2 * s * s + float(sigma[0]) ** 2
+
+    exact = xT * math.sqrt(v(eps) / v(sde.T))
+    out = probability_flow_sample(sde, score, x_T=xT, rtol=1e-7, atol=1e-7, eps=eps)
+    torch.testing.assert_close(out, exact, atol=1e-5, rtol=0)
+    errs = [float((probability_flow_sample(sde, score, x_T=xT, method="euler", n_steps=n, eps=eps) - exact).abs().max())
+            for n in (200, 400)]
+    assert 1.6 < errs[0] / errs[1] < 2.4, errs
+
+
+def test_x_T_device_dtype_and_seed():
+    sde, mix = SDES["vp"], eight_gaussians()
+    score = marginal_score(mix, sde)
+    for sample in (reverse_sde_sample, predictor_corrector_sample):
+        a = sample(sde, score, (10, 2), n_steps=5, generator=torch.Generator().manual_seed(8), dtype=torch.float32)
+        b = sample(sde, score, (10, 2), n_steps=5, generator=torch.Generator().manual_seed(8), dtype=torch.float32)
+        c = sample(sde, score, (10, 2), n_steps=5, generator=torch.Generator().manual_seed(9), dtype=torch.float32)
+        assert a.dtype == torch.float32 and torch.equal(a, b) and not torch.equal(a, c)
+    xT = torch.zeros(4, 2)
+    out = probability_flow_sample(sde, score, x_T=xT, method="euler", n_steps=10)
+    assert float(out.abs().max()) < 1e-10  # the mixture is symmetric about 0: the flow fixes the origin
+
+
+def test_progress_bar_gives_the_same_samples(capsys):
+    sde, mix = SDES["vp"], eight_gaussians()
+    score = marginal_score(mix, sde)
+    for sample in (reverse_sde_sample, predictor_corrector_sample):
+        a = sample(sde, score, (10, 2), n_steps=5, generator=torch.Generator().manual_seed(10), progress=True)
+        b = sample(sde, score, (10, 2), n_steps=5, generator=torch.Generator().manual_seed(10))
+        torch.testing.assert_close(a, b)
+    a = probability_flow_sample(sde, score, (10, 2), method="heun", n_steps=5,
+                                generator=torch.Generator().manual_seed(10), progress=True)
+    assert "5/5" in capsys.readouterr().err
+
+
+def test_a_sampler_that_blows_up_says_so():
+    sde = SDES["vp"]
+    with pytest.raises(ValueError, match="non-finite"):
+        predictor_corrector_sample(sde, lambda x, t: 1e300 * x, (10, 2), n_steps=5)
+    with pytest.raises(ValueError, match="non-finite"):
+        reverse_sde_sample(sde, lambda x, t: 1e300 * x, (10, 2), n_steps=5)
+
+
+def vp_score(x, t):
+    return -x
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: reverse_sde_sample("vp", vp_score, (4, 2)), TypeError, "scoresde.sde.SDE"),
+        (lambda: reverse_sde_sample(VPSDE().reverse(vp_score), vp_score, (4, 2)), ValueError, "forward SDE"),
+        (lambda: reverse_sde_sample(VPSDE(), "score", (4, 2)), TypeError, "callable"),
+        (lambda: reverse_sde_sample(VPSDE(), lambda x, t: x[:, :1], (4, 2)), ValueError, "shape"),
+        (lambda: reverse_sde_sample(VPSDE(), vp_score), ValueError, "give shape"),
+        (lambda: reverse_sde_sample(VPSDE(), vp_score, (4,)), ValueError, "n_samples"),
+        (lambda: reverse_sde_sample(VPSDE(), vp_score, (4, 2), x_T=torch.zeros(4, 2)), ValueError, "not both"),
+        (lambda: reverse_sde_sample(VPSDE(), vp_score, x_T=torch.zeros(4)), ValueError, "at least 2"),
+        (lambda: reverse_sde_sample(VPSDE(), vp_score, x_T=torch.full((4, 2), float("nan"))), ValueError, "non-finite"),
+        (lambda: reverse_sde_sample(VPSDE(), vp_score, (4, 2), n_steps=0), ValueError, ">= 1"),
+        (lambda: reverse_sde_sample(VPSDE(), vp_score, (4, 2), eps=1.0), ValueError, "eps"),
+        (lambda: reverse_sde_sample(VPSDE(), vp_score, (4, 2), method="rk4"), ValueError, "unknown method"),
+        (lambda: reverse_sde_sample(VPSDE(), vp_score, (4, 2), generator=3), TypeError, "Generator"),
+        (lambda: reverse_sde_sample(VPSDE(), vp_score, (4, 2), progress=1), TypeError, "bool"),
+        (lambda: reverse_sde_sample(GeometricBrownianMotion(), vp_score, (4, 2)), NotImplementedError, "prior"),
+        (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), snr=0.0), ValueError, "> 0"),
+        (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), n_corrector=-1), ValueError, ">= 0"),
+        (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), predictor="milstein"), ValueError, "unknown predictor"),
+        (lambda: probability_flow_sample(VPSDE(), vp_score, (4, 2), method="rk45"), ValueError, "unknown method"),
+        (lambda: probability_flow_sample(VPSDE(), vp_score, (4, 2), rtol=0.0), ValueError, "> 0"),
+        (lambda: probability_flow_sample(VPSDE(), vp_score, (4, 2), return_nfe=1), TypeError, "bool"),
+        (lambda: probability_flow_sample(VPSDE(), lambda x, t: x * float("nan"), (4, 2)), ValueError, "non-finite"),
+    ],
+)
+def test_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+# ---- the training objective of these samplers: sde_score_matching ------------------------------------------
+
+
+def replay(sde, x, seed, eps=1e-5):
+    """The t, z and x_t that sde_score_matching draws from a generator seeded with `seed`."""
+    g = torch.Generator().manual_seed(seed)
+    t = eps + (sde.T - eps) * torch.rand(x.shape[0], generator=g, dtype=x.dtype)
+    z = torch.randn(x.shape, generator=g, dtype=x.dtype)
+    mean, std = sde.marginal_prob(x, t)
+    return t, z, mean + std[:, None] * z, std
+
+
+@pytest.mark.parametrize("name", list(SDES))
+@pytest.mark.parametrize("weighting", ["sigma2", "likelihood"])
+def test_weighted_dsm_is_the_formula_row_by_row(name, weighting):
+    sde, mix = SDES[name], eight_gaussians()
+    x = mix.sample(64, generator=torch.Generator().manual_seed(20), dtype=torch.float64)
+    score = marginal_score(mix, sde)
+    got = sde_score_matching(score, x, sde, weighting=weighting, generator=torch.Generator().manual_seed(21),
+                             reduction="none")
+    t, z, xt, std = replay(sde, x, 21)
+    lam = std**2 if weighting == "sigma2" else sde.g(xt, t) ** 2
+    torch.testing.assert_close(got, lam * 0.5 * (score(xt, t) + z / std[:, None]).square().sum(1))
+    mean = sde_score_matching(score, x, sde, weighting=weighting, generator=torch.Generator().manual_seed(21))
+    torch.testing.assert_close(mean, got.mean())
+
+
+def test_weighted_ssm_pairs_each_row_with_its_own_time():
+    """With s(x, t) = -x / (1 + t), Rademacher probes (v^T v = d exactly) and lambda = sigma^2, each row's value
+    is sigma^2 [ (v^T s)^2 / 2 - d / (1 + t) ]; averaged over 4000 probes it is within 5 standard errors of
+    sigma^2 [ |s|^2 / 2 - d / (1 + t) ]. A time paired with the wrong row would miss by far more."""
+    sde = SDES["vp"]
+    x = torch.randn(6, 2, generator=torch.Generator().manual_seed(22))
+    score = lambda y, t: -y / (1 + t[:, None])  # noqa: E731
+    got = sde_score_matching(score, x, sde, objective="ssm", n_projections=4000,
+                             generator=torch.Generator().manual_seed(23), reduction="none")
+    t, _, xt, std = replay(sde, x, 23)
+    s = score(xt, t)
+    expected = std**2 * (0.5 * s.square().sum(1) - 2 / (1 + t))
+    # per-probe variance of (v^T s)^2/2 with Rademacher v: (sum_{i!=j} s_i^2 s_j^2) = 2 s_1^2 s_2^2 in 2-D
+    se = std**2 * (2 * s[:, 0] ** 2 * s[:, 1] ** 2).sqrt() / math.sqrt(4000)
+    assert bool(((got - expected).abs() < 5 * se + 1e-12).all())
+    assert float((t.max() - t.min())) > 0.2  # the times differ enough for a mix-up to show
+
+
+@pytest.mark.parametrize("objective", ["dsm", "ssm"])
+@pytest.mark.parametrize("weighting", ["sigma2", "likelihood"])
+def test_the_exact_score_minimises_the_objective(objective, weighting):
+    """J(s* + c) - J(s*) = E[lambda(t)] |c|^2 / 2 for a constant shift c (DSM: E[target | x_t] = s*(x_t); SSM:
+    E_{p_t}[s*] = 0 and the shift has no divergence). With the same draws for both, the per-row differences
+    are averaged over 20000 rows and must lie within 5 standard errors of E[lambda] |c|^2 / 2, where
+    E[lambda] is the trapezoid average of lambda over t in (eps, T) on 10^5 points."""
+    sde, mix = SDES["vp"], eight_gaussians()
+    x = mix.sample(20000, generator=torch.Generator().manual_seed(24), dtype=torch.float64)
+    exact = marginal_score(mix, sde)
+    c = torch.tensor([0.3, -0.2])
+    kw = dict(objective=objective, weighting=weighting, reduction="none")
+    j0 = sde_score_matching(exact, x, sde, generator=torch.Generator().manual_seed(25), **kw)
+    j1 = sde_score_matching(lambda y, t: exact(y, t) + c, x, sde, generator=torch.Generator().manual_seed(25), **kw)
+    diff = j1 - j0
+    ts = torch.linspace(1e-5, sde.T, 100001)
+    ones = torch.ones(ts.shape[0], 1)
+    lam = sde.marginal_prob(ones, ts)[1] ** 2 if weighting == "sigma2" else sde.g(ones, ts) ** 2
+    target = float(torch.trapezoid(lam, ts) / (sde.T - 1e-5)) * 0.5 * float(c.square().sum())
+    diff = diff.detach()
+    se = float(diff.std()) / math.sqrt(diff.numel())
+    assert abs(float(diff.mean()) - target) < 5 * se, (float(diff.mean()), target, se)
+    assert target > 10 * se  # the shift is clearly visible
+
+
+def test_objective_trains_a_network_and_is_reproducible():
+    from scoresde.nets import TimeScoreMLP
+
+    sde = SDES["vp"]
+    net = TimeScoreMLP(2, 16, 1, generator=torch.Generator().manual_seed(0)).double()
+    x = eight_gaussians().sample(32, generator=torch.Generator().manual_seed(26), dtype=torch.float64)
+    for objective in ("dsm", "ssm"):
+        a = sde_score_matching(net, x, sde, objective=objective, generator=torch.Generator().manual_seed(27))
+        b = sde_score_matching(net, x, sde, objective=objective, generator=torch.Generator().manual_seed(27))
+        assert a.ndim == 0 and float(a.detach()) == float(b.detach())
+        grads = torch.autograd.grad(a, list(net.parameters()), allow_unused=True)
+        assert any(gr is not None and float(gr.abs().sum()) > 0 for gr in grads)
+    g1 = sde_score_matching(net, x, sde, objective="ssm", dist="gaussian", n_projections=3,
+                            generator=torch.Generator().manual_seed(28), eps=1e-3)
+    assert bool(torch.isfinite(g1))
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), "vp"), TypeError, "scoresde.sde.SDE"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), objective="esm"), ValueError, "unknown objective"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), weighting="snr"), ValueError, "unknown weighting"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), eps=2.0), ValueError, "eps"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), n_projections=0), ValueError, ">= 1"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), dist="cauchy"), ValueError, "unknown dist"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), reduction="sum"), ValueError, "unknown reduction"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4), VPSDE()), ValueError, "at least 2"),
+        (lambda: sde_score_matching(lambda x, t: x[:, :1], torch.ones(4, 2), VPSDE()), ValueError, "shape"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), GeometricBrownianMotion()), NotImplementedError, "marginal"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), generator=0), TypeError, "Generator"),
+    ],
+)
+def test_objective_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+# ---- CUDA ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.gpu
+def test_samplers_and_objective_on_cuda():
+    sde, mix = SDES["vp"], eight_gaussians()
+    score = marginal_score(mix, sde)
+    g = torch.Generator("cuda").manual_seed(0)
+    for x in (
+        reverse_sde_sample(sde, score, (N, 2), n_steps=400, generator=g, dtype=torch.float64),
+        predictor_corrector_sample(sde, score, (N, 2), n_steps=150, generator=g, dtype=torch.float64),
+        probability_flow_sample(sde, score, (N, 2), generator=g, dtype=torch.float64),
+    ):
+        assert x.device.type == "cuda"
+        check_samples(x.cpu(), mix, 30)
+    with pytest.raises(ValueError, match="device"):
+        reverse_sde_sample(sde, score, x_T=torch.zeros(4, 2, device="cuda"), generator=torch.Generator())
+    xc = mix.sample(64, generator=torch.Generator().manual_seed(0)).cuda()
+    val = sde_score_matching(score, xc, sde, generator=torch.Generator("cuda").manual_seed(1))
+    assert val.device.type == "cuda" and bool(torch.isfinite(val))
