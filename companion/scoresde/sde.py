@@ -322,8 +322,8 @@ class SDE(abc.ABC):
 class ReverseSDE(SDE):
     r"""The reverse-time SDE of a forward SDE, given its score (book: eq-reverse-sde-general).
 
-    .. math:: \bar f(x,t) = f(x,t) - \lambda\big[\nabla\cdot\Sigma(x,t) + \Sigma(x,t)\,s(x,t)\big],
-              \qquad \lambda = 1 \text{ (reverse SDE)},\ \tfrac12 \text{ (probability flow, no noise)},
+    .. math:: \bar f(x,t) = f(x,t) - c\,\big[\nabla\cdot\Sigma(x,t) + \Sigma(x,t)\,s(x,t)\big],
+              \qquad c = 1 \text{ (reverse SDE)},\ \tfrac12 \text{ (probability flow, no noise)},
 
     with the forward SDE's diffusion (or none). Time runs backwards: ``time_direction = -1``, and a solver
     steps with ``dt < 0``. Build it with :meth:`SDE.reverse`.
@@ -561,7 +561,7 @@ class GeometricBrownianMotion(SDE):
         return self.sigma * x
 
     def div_sigma(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
-        """:math:`\\partial(\\sigma^2x_i^2)/\\partial x_i = 2\\sigma^2x_i`."""
+        """:math:`\\partial(\\sigma^2x_i^2)/\\partial x_i = 2\\sigma^2x_i` (book: eq-rt-div-sigma)."""
         return 2 * self.sigma**2 * x
 
     def exact_solution(self, x0: torch.Tensor, t: torch.Tensor | float, w: torch.Tensor) -> torch.Tensor:

@@ -17,7 +17,7 @@ a concrete SDE. One step from :math:`t_n` to :math:`t_{n+1}=t_n+\Delta t` with t
   (Itô; for a Stratonovich SDE the :math:`-|\Delta t|` is dropped);
 
 * stochastic Heun (a predictor–corrector Runge–Kutta method) for Stratonovich SDEs, and for Itô SDEs with
-  additive noise, where the two readings agree (strong order 1 for additive noise, ½ in general):
+  additive noise, where the two readings agree (strong order 1 for additive or commutative, e.g. scalar, noise; ½ for general non-commutative noise):
 
   .. math:: \tilde X = X_n + f(X_n,t_n)\Delta t + G(X_n,t_n)\Delta W_n,\quad
             X_{n+1} = X_n + \tfrac12\big[f(X_n,t_n)+f(\tilde X,t_{n+1})\big]\Delta t

@@ -55,6 +55,35 @@ def _finish(x: torch.Tensor, what: str) -> None:
         raise FloatingPointError(f"{what} diverged (non-finite samples): lower step_size")
 
 
+def _ula(
+    score: Callable[[torch.Tensor, float | None], torch.Tensor],
+    x0: torch.Tensor,
+    schedule: Sequence[tuple[float, float | None]],
+    generator: torch.Generator | None,
+    return_trajectory: bool,
+    progress: bool,
+    what: str,
+) -> torch.Tensor:
+    r"""The one ULA loop: for each ``(alpha, level)`` in ``schedule``,
+    :math:`x \leftarrow x + \alpha\,S(x, \text{level}) + \sqrt{2\alpha}\,z`."""
+    bar = _steps(len(schedule), progress, what)
+    x = x0.detach().clone()
+    traj = [x.clone()] if return_trajectory else None
+    with torch.no_grad():
+        for alpha, level in schedule:
+            s = check_output_like(score(x, level), x, "score_fn", finite=False)
+            z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+            x = x + alpha * s + math.sqrt(2 * alpha) * z
+            if traj is not None:
+                traj.append(x)
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    _finish(x, what)
+    return torch.stack(traj) if traj is not None else x
+
+
 def langevin(
     score_fn: Callable[[torch.Tensor], torch.Tensor],
     x0: torch.Tensor,
@@ -90,23 +119,8 @@ def langevin(
     eps = check_positive_float(step_size, "step_size")
     n_steps = check_positive_int(n_steps, "n_steps")
     check_generator(generator, x0.device)
-    bar = _steps(n_steps, progress, "Langevin")
-    noise_scale = math.sqrt(2 * eps)
-    x = x0.detach().clone()
-    traj = [x.clone()] if return_trajectory else None
-    with torch.no_grad():
-        for _ in range(n_steps):
-            s = check_output_like(score_fn(x), x, "score_fn", finite=False)
-            z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-            x = x + eps * s + noise_scale * z
-            if traj is not None:
-                traj.append(x)
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
-    _finish(x, "Langevin dynamics")
-    return torch.stack(traj) if traj is not None else x
+    return _ula(lambda x, _: score_fn(x), x0, [(eps, None)] * n_steps, generator, return_trajectory,
+                progress, "Langevin dynamics")
 
 
 def annealed_langevin(
@@ -155,22 +169,5 @@ def annealed_langevin(
         raise ValueError("sigmas must hold at least one noise level")
     if any(s <= 0 for s in levels) or any(a <= b for a, b in zip(levels[:-1], levels[1:])):
         raise ValueError(f"sigmas must be positive and strictly decreasing, got {levels}")
-    bar = _steps(len(levels) * n_steps_each, progress, "annealed Langevin")
-    x = x0.detach().clone()
-    traj = [x.clone()] if return_trajectory else None
-    with torch.no_grad():
-        for sigma in levels:
-            alpha = eps * sigma**2 / levels[-1] ** 2
-            noise_scale = math.sqrt(2 * alpha)
-            for _ in range(n_steps_each):
-                s = check_output_like(score_fn(x, sigma), x, "score_fn", finite=False)
-                z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-                x = x + alpha * s + noise_scale * z
-                if traj is not None:
-                    traj.append(x)
-                if bar is not None:
-                    bar.update(1)
-    if bar is not None:
-        bar.close()
-    _finish(x, "annealed Langevin dynamics")
-    return torch.stack(traj) if traj is not None else x
+    schedule = [(eps * sigma**2 / levels[-1] ** 2, sigma) for sigma in levels for _ in range(n_steps_each)]
+    return _ula(score_fn, x0, schedule, generator, return_trajectory, progress, "annealed Langevin dynamics")
