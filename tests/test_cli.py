@@ -140,7 +140,7 @@ def test_committed_checkpoints_match_their_command_and_sample_well(name):
     if info["objective"] == "dsm":
         x = cli._sample(model, sde, "ode", 500, 1, 0.16, torch.device("cpu"), 0, False)
         data = eight_gaussians().sample(500, generator=torch.Generator().manual_seed(1))
-        assert not permutation_test(x, data, alpha=0.001, generator=torch.Generator().manual_seed(2)).reject
+        assert not permutation_test(x, data, alpha=0.01, generator=torch.Generator().manual_seed(2)).reject
 
 
 @pytest.mark.gpu

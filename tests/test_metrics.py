@@ -155,6 +155,8 @@ def test_permutation_test_is_reproducible_and_matches_the_statistic():
         (lambda: permutation_test(torch.randn(3, 2), torch.randn(3, 2), "ks"), ValueError, "unknown statistic"),
         (lambda: permutation_test(torch.randn(3, 2), torch.randn(3, 2), n_permutations=0), ValueError, ">= 1"),
         (lambda: permutation_test(torch.randn(3, 2), torch.randn(3, 2), alpha=1.0), ValueError, r"\(0, 1\)"),
+        (lambda: permutation_test(torch.randn(3, 2), torch.randn(3, 2), n_permutations=99, alpha=0.005), ValueError,
+         "could never reject"),
         (lambda: permutation_test(torch.randn(3, 2), torch.randn(3, 2), bandwidth=1.0), ValueError, "only used"),
         (lambda: permutation_test(torch.randn(3, 2), torch.randn(3, 2), generator=1), TypeError, "Generator"),
         (lambda: pairwise_distances(torch.ones(3, 2), torch.ones(3, 4)), ValueError, "same size"),

@@ -179,10 +179,14 @@ def test_resume_refuses_a_different_run(tmp_path):
     train(small_net(), GMM, "ssm", steps=3, batch_size=16, checkpoint_path=path)
     with pytest.raises(ValueError, match="seed"):
         train(small_net(), GMM, "ssm", steps=6, batch_size=16, seed=1, checkpoint_path=path, resume=True)
-    with pytest.raises(ValueError, match="EMA"):
+    with pytest.raises(ValueError, match="ema_decay"):
         train(small_net(), GMM, "ssm", steps=6, batch_size=16, ema_decay=0.9, checkpoint_path=path, resume=True)
     with pytest.raises(ValueError, match="beyond"):
         train(small_net(), GMM, "ssm", steps=2, batch_size=16, checkpoint_path=path, resume=True)
+    for changed, match in (({"lr": 0.5}, "lr="), ({"loss_kwargs": {"dist": "rademacher"}}, "loss_kwargs"),
+                           ({"grad_clip": 1.0}, "grad_clip"), ({"optimizer": "sgd"}, "optimizer")):
+        with pytest.raises(ValueError, match=match):
+            train(small_net(), GMM, "ssm", steps=6, batch_size=16, checkpoint_path=path, resume=True, **changed)
 
 
 class Foreign:

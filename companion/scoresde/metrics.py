@@ -212,6 +212,9 @@ def permutation_test(
     alpha = check_positive_float(alpha, "alpha")
     if alpha >= 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    if alpha < 1 / (B + 1):
+        raise ValueError(f"alpha={alpha} is below the smallest attainable p-value 1/(n_permutations+1) = "
+                         f"{1 / (B + 1):.3g}: the test could never reject; use more permutations")
     if bandwidth is not None:
         if statistic != "mmd":
             raise ValueError("bandwidth is only used with statistic='mmd'")

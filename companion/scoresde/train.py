@@ -416,13 +416,12 @@ def train(
     ckpt_path = Path(checkpoint_path) if checkpoint_path is not None else None
     if resume and ckpt_path is not None and ckpt_path.is_file():
         ckpt = load_checkpoint(ckpt_path, map_location=dev)
-        for key in ("seed", "batch_size", "loss", "world_size"):
+        # everything that shapes the trajectory must match; only `steps` (how far to go) may change
+        for key in ("seed", "batch_size", "loss", "loss_kwargs", "lr", "optimizer", "weight_decay", "ema_decay",
+                    "grad_clip", "world_size", "model", "data"):
             if ckpt["config"].get(key) != config[key]:
                 raise ValueError(f"cannot resume {ckpt_path}: it was trained with {key}={ckpt['config'].get(key)!r}, "
                                  f"this run has {key}={config[key]!r}")
-        if (ckpt["ema"] is None) != (ema is None):
-            raise ValueError(f"cannot resume {ckpt_path}: EMA {'on' if ckpt['ema'] is not None else 'off'} there, "
-                             f"{'on' if ema is not None else 'off'} here")
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         if ema is not None:

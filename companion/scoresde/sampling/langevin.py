@@ -7,7 +7,7 @@ Unadjusted Langevin algorithm (ULA) with step :math:`\varepsilon>0`, for a score
 
 It is the Euler–Maruyama discretisation of :math:`dX_t=\nabla\log p(X_t)\,dt+\sqrt2\,dW_t`, whose
 stationary law is :math:`p`; the discretisation biases the stationary law by :math:`O(\varepsilon)` (for a
-Gaussian target :math:`\mathcal N(m,s^2)` the chain's stationary variance is :math:`s^2/(1-\varepsilon/2s^2)`).
+Gaussian target :math:`\mathcal N(m,s^2)` the chain's stationary variance is :math:`s^2/(1-\varepsilon/(2s^2))`).
 Without a Metropolis correction, ULA mixes badly between well-separated modes and weights them by the
 starting points.
 
