@@ -27,6 +27,16 @@ bash scripts/build-book.sh
 
 if [ -d tests/browser ]; then
   step "4/4 rendered book in headless Chromium"
-  python -m pytest tests/browser -q -p no:cacheprovider
+  # a fresh Debian machine (CI runs as root): install the browser, its driver and a CJK font for screenshots
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+     || ! fc-list : family 2>/dev/null | grep "Noto Sans CJK" >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "[browser] installing Debian's chromium, chromium-driver and fonts-noto-cjk"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
+    fi
+  fi
+  # the built HTML: offline (no external script/stylesheet), launch buttons; then the browser test
+  SCORESDE_BOOK_BUILT=1 python -m pytest tests/book/test_offline.py tests/browser -q -p no:cacheprovider
 fi
 step "all tests passed in $(( $(date +%s) - start )) s"

@@ -1,0 +1,534 @@
+"""Tests of scoresde.exercises: the registered answers, right / wrong / malformed answers, every kind.
+
+The registered answers are re-derived here independently (sympy, or a closed form), so a typo in
+scoresde/exercise_answers.py fails; each registered exercise must exist, in place, in its chapter notebook.
+The kinds that no chapter uses yet ("vector", "choice") are tested on a small registry built in this file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+
+from scoresde import exercises
+from scoresde.exercise_answers import EXERCISES
+from scoresde.exercises import CheckResult, check, describe, exercise_ids, hint
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# ---- the registry against the notebooks and against independent derivations -----------------------
+
+
+def notebook_exercise_labels(chapter: int) -> list[str]:
+    """The labels of the {exercise} directives of notebooks/NN_*.ipynb, in order."""
+    found = sorted((ROOT / "notebooks").glob(f"{chapter:02d}_*.ipynb"))
+    assert len(found) == 1, f"chapter {chapter}: expected one notebook, found {found}"
+    nb = json.loads(found[0].read_text(encoding="utf-8"))
+    labels = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        text = "".join(cell["source"])
+        # the directive line, then its option lines (":label: …", ":class: …") in any order
+        for m in re.finditer(r"^:{3,}\{exercise\}[^\n]*\n((?:[ \t]*:[\w-]+:[^\n]*\n?)*)", text, re.M):
+            label = re.search(r":label:\s*(\S+)", m.group(1))
+            labels.append(label.group(1) if label else None)
+    return labels
+
+
+@pytest.mark.parametrize("exercise_id", exercise_ids())
+def test_registered_exercise_exists_in_its_chapter_in_place(exercise_id):
+    entry = EXERCISES[exercise_id]
+    chapter, number = (int(k) for k in exercise_id.split("."))
+    labels = notebook_exercise_labels(chapter)
+    assert len(labels) >= number, f"chapter {chapter} has only {len(labels)} exercises"
+    assert labels[number - 1] == entry["label"], f"exercise {number} of chapter {chapter} is {labels[number - 1]}"
+
+
+def _gaussian_expectation(expr, variances):
+    """E[expr] for a polynomial in independent centred Gaussians: E[Z^k] = (k-1)!! Var(Z)^(k/2), 0 for odd k."""
+    poly = sp.Poly(sp.expand(expr), *variances)
+    total = 0
+    for powers, coeff in poly.terms():
+        term = coeff
+        for k, v in zip(powers, variances.values()):
+            term *= 0 if k % 2 else sp.factorial2(k - 1) * v ** sp.Rational(k, 2)
+        total += term
+    return sp.simplify(total)
+
+
+def _derive_1_3():
+    # J_ISM(a, b) = E[S^2/2 + S'] with S = -a (x - b), x = mu + s z; minimise over (a, b)
+    a, b, z = sp.symbols("a b z", real=True)
+    mu, s = sp.Symbol("mu", real=True), sp.Symbol("s", positive=True)
+    x = mu + s * z
+    J = _gaussian_expectation((a * (x - b)) ** 2 / 2 - a, {z: 1})
+    (solution,) = sp.solve([sp.diff(J, a), sp.diff(J, b)], [a, b], dict=True)
+    assert sp.hessian(J, (a, b)).subs(solution).is_positive_definite
+    return [solution[a], solution[b]]
+
+
+def _derive_3_1():
+    # Cov(W_i, W_j) = min(i, j): Var(W_1 + W_2 + W_3) is the sum of the covariance matrix
+    return sum(min(i, j) for i in range(1, 4) for j in range(1, 4))
+
+
+def _derive_3_2():
+    s, t = sp.symbols("s t", positive=True)
+    return sp.integrate(s**2, (s, 0, t))  # Ito isometry with the deterministic integrand s
+
+
+def _derive_3_3():
+    t, sigma = sp.symbols("t sigma", positive=True)
+    m = sp.Function("m")
+    sol = sp.dsolve(sp.Eq(m(t).diff(t), sigma**2 * m(t)), m(t), ics={m(0): 1})
+    return sol.rhs
+
+
+def _derive_4_1():
+    # the variance v that X -> (1 - beta h) X + sigma dW leaves unchanged, relative to sigma^2 / (2 beta)
+    beta, h, sigma, v = sp.symbols("beta h sigma v", positive=True)
+    (v_h,) = sp.solve(sp.Eq(v, (1 - beta * h) ** 2 * v + sigma**2 * h), v)
+    return sp.simplify(v_h / (sigma**2 / (2 * beta)) - 1)
+
+
+def _derive_5_1():
+    B = sp.Symbol("B", positive=True)
+    v = sp.Function("v")
+    var_vp = sp.dsolve(sp.Eq(v(B).diff(B), -v(B) + 1), v(B), ics={v(0): 0}).rhs
+    var_sub = sp.dsolve(sp.Eq(v(B).diff(B), -v(B) + 1 - sp.exp(-2 * B)), v(B), ics={v(0): 0}).rhs
+    return sp.simplify(var_sub / var_vp)
+
+
+def _derive_5_3():
+    s = sp.Symbol("s", nonnegative=True)
+    B_T = sp.integrate(sp.Rational(1, 10) + s * (2 - sp.Rational(1, 10)), (s, 0, 1))
+    alpha_T = float(sp.exp(-B_T / 2))
+    from scoresde.sde import VPSDE  # the companion's schedule gives the same number
+
+    log_alpha = VPSDE(beta_min=0.1, beta_max=2.0).log_mean_coeff(torch.tensor(1.0, dtype=torch.float64))
+    companion = math.exp(float(log_alpha))
+    assert abs(companion - alpha_T) < 1e-12
+    return alpha_T
+
+
+def _derive_6_1():
+    x = sp.Symbol("x", real=True)
+    t, beta, sigma, s0 = sp.symbols("t beta sigma s0", positive=True)
+    v = sp.Function("v")
+    v_t = sp.dsolve(sp.Eq(v(t).diff(t), -2 * beta * v(t) + sigma**2), v(t), ics={v(0): s0**2}).rhs
+    log_p = -(x**2) / (2 * v_t) - sp.log(2 * sp.pi * v_t) / 2
+    return -beta * x - sigma**2 * sp.diff(log_p, x)  # f - G G^T grad log p
+
+
+def _derive_6_2():
+    x1, x2 = sp.symbols("x1 x2", real=True)
+    G = sp.Matrix([[x2, 0], [x1, 1]])
+    Sigma = G * G.T
+    return [sum(sp.diff(Sigma[i, j], (x1, x2)[j]) for j in range(2)) for i in range(2)]
+
+
+DERIVED = {"1.3": _derive_1_3, "3.1": _derive_3_1, "3.2": _derive_3_2, "3.3": _derive_3_3, "4.1": _derive_4_1,
+           "5.1": _derive_5_1, "5.3": _derive_5_3, "6.1": _derive_6_1, "6.2": _derive_6_2}
+
+
+def test_every_registered_exercise_is_derived_here():
+    assert set(DERIVED) == set(EXERCISES), "add an independent derivation for each registered exercise"
+
+
+@pytest.mark.parametrize("exercise_id", sorted(DERIVED))
+def test_independent_derivation_is_accepted(exercise_id):
+    result = check(exercise_id, DERIVED[exercise_id]())
+    assert result.status == "correct", str(result)
+    assert bool(result) and result.correct and "✓" in str(result)
+
+
+def _wrong(exercise_id):
+    """A plausible wrong answer: the derived one doubled (its first entry, for a list; shifted if zero)."""
+    right = DERIVED[exercise_id]()
+    if isinstance(right, list):
+        return [2 * right[0] + 1] + right[1:]
+    return 2 * right + 1 if right == 0 else 2 * right
+
+
+@pytest.mark.parametrize("exercise_id", sorted(DERIVED))
+def test_wrong_answer_gets_not_yet_and_the_hint_but_never_the_answer(exercise_id):
+    result = check(exercise_id, _wrong(exercise_id))
+    assert result.status == "not yet" and not result
+    text = str(result)
+    assert "not yet" in text and "還不對" in text
+    assert EXERCISES[exercise_id]["hint"][0] in text and EXERCISES[exercise_id]["hint"][1] in text
+    expected = exercises._decode(EXERCISES[exercise_id]["answer"])
+    derived = DERIVED[exercise_id]()
+    shown = {str(expected), sp.sstr(derived)} | ({sp.sstr(d) for d in derived} if isinstance(derived, list) else set())
+    for value in shown:
+        if len(value) > 3:  # a bare symbol such as x1 may well be named in the hint
+            assert value not in text, f"the message reveals {value!r}"
+
+
+@pytest.mark.parametrize("exercise_id", sorted(DERIVED))
+def test_describe_and_hint_never_reveal_the_answer(exercise_id):
+    expected = str(exercises._decode(EXERCISES[exercise_id]["answer"]))
+    for text in (describe(exercise_id), hint(exercise_id)):
+        assert expected not in text
+        assert re.search(r"[\u4e00-\u9fff]", text) and re.search(r"[A-Za-z]{3}", text)  # both languages
+
+
+def test_answers_are_not_stored_in_plain_text():
+    source = (ROOT / "companion/scoresde/exercise_answers.py").read_text(encoding="utf-8")
+    for entry in EXERCISES.values():
+        value = exercises._decode(entry["answer"])
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and len(item) > 3:
+                assert item not in source
+        assert exercises._decode(exercises._encode(value)) == value
+
+
+# ---- numbers (exercise 3.1) ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [14, 14.0, 14 + 1e-9, np.float64(14.0), np.array(14.0), np.array([14.0]), torch.tensor(14.0),
+     torch.tensor([14.0], dtype=torch.float64), sp.Integer(14), sp.Rational(28, 2), sp.sqrt(196), Fraction(14, 1)],
+    ids=lambda a: type(a).__name__,
+)
+def test_number_right_in_every_numeric_type(answer):
+    assert check("3.1", answer).status == "correct"
+
+
+def test_number_on_the_answers_device(device):
+    assert check("3.1", torch.tensor(14.0, device=device)).correct
+    assert check("3.1", torch.tensor(13.0, device=device)).status == "not yet"
+
+
+def test_number_tolerance_is_relative():
+    rtol = EXERCISES["3.1"]["rtol"]
+    assert check("3.1", 14 * (1 + 0.5 * rtol)).correct
+    assert check("3.1", 14 * (1 + 3 * rtol)).status == "not yet"
+    assert check("3.1", 14.2).status == "not yet"  # a Monte Carlo estimate is not the exact value
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        ("14", "string"),
+        (None, "must be a number"),
+        (True, "bool"),
+        (float("nan"), "not a finite number"),
+        (float("inf"), "not a finite number"),
+        (torch.tensor([14.0, 1.0]), "tensor of shape (2,)"),
+        (torch.tensor(14.0 + 0j), "complex"),
+        (np.array([14.0, 1.0]), "array of shape (2,)"),
+        (complex(14, 1), "complex"),
+        (sp.Symbol("x") + 14, "expression in x"),
+        (sp.I + 14, "complex"),
+        ([14], "must be a number"),
+    ],
+    ids=lambda v: repr(v)[:20],
+)
+def test_number_malformed(answer, says):
+    result = check("3.1", answer)
+    assert result.status == "malformed" and not result
+    text = str(result)
+    assert says in text, text
+    assert "無法檢查" in text and EXERCISES["3.1"]["form"][0] in text and EXERCISES["3.1"]["form"][1] in text
+
+
+# ---- expressions (exercises 3.2, 3.3, 4.1, 6.1) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "exercise_id, answer",
+    [
+        ("3.2", "t**3/3"),
+        ("3.2", "t^3/3"),                                  # ^ means power
+        ("3.2", " (1/3) * t**3 "),
+        ("3.2", sp.Symbol("t") ** 3 / 3),                  # a plain Symbol (no assumptions) matches by name
+        ("3.2", sp.integrate(sp.Symbol("s") ** 2, (sp.Symbol("s"), 0, sp.Symbol("t")))),
+        ("3.3", "exp(sigma**2*t)"),
+        ("3.3", "exp(sigma*t*sigma)"),
+        ("3.3", "exp(sigma**2*t/2)**2"),                   # equal only after simplification
+        ("4.1", "beta*h/(2 - beta*h)"),
+        ("4.1", "1/(1 - beta*h/2) - 1"),                   # the ratio minus one, unsimplified
+        ("6.1", "-beta*x + sigma**2*x/(s0**2*exp(-2*beta*t) + sigma**2/(2*beta)*(1-exp(-2*beta*t)))"),
+        ("6.1", "x*(-beta + 2*beta*sigma**2/(2*beta*s0**2*exp(-2*beta*t) + sigma**2*(1 - exp(-2*beta*t))))"),
+    ],
+)
+def test_expression_right_in_any_equivalent_form(exercise_id, answer):
+    result = check(exercise_id, answer)
+    assert result.status == "correct", str(result)
+
+
+@pytest.mark.parametrize(
+    "exercise_id, answer, remark",
+    [
+        ("3.2", "t**3/6", "constant factor"),
+        ("3.2", "-t**3/3", "constant factor"),
+        ("3.2", "t**3/3 + 1", "additive constant"),
+        ("3.2", "t**2/2", None),
+        ("3.3", "exp(sigma**2*t/2)", None),
+        ("3.3", "1", None),
+        ("3.3", 1, None),                                  # a plain number is an expression too
+        ("4.1", "beta*h/2", None),                         # the first-order approximation is not exact
+        ("6.1", "-beta*x + 2*beta*x", None),               # the stationary drift, not the general one
+        ("6.1", "-beta*x", None),
+    ],
+)
+def test_expression_wrong(exercise_id, answer, remark):
+    result = check(exercise_id, answer)
+    assert result.status == "not yet", str(result)
+    if remark:
+        assert remark in str(result)
+    else:
+        assert "constant factor" not in str(result) and "additive constant" not in str(result)
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        ("x**3/3", "unknown symbol(s) x"),
+        ("t**3/3 + sigma", "unknown symbol(s) sigma"),
+        ("Var = t**3/3", "equation"),
+        (sp.Eq(sp.Symbol("t"), 1), "equation"),
+        ("t**(", "sympy cannot read"),
+        ("t**3/", "sympy cannot read"),
+        ("", "empty string"),
+        ("   ", "empty string"),
+        ("1/0", "infinite or undefined"),
+        ("oo", "infinite or undefined"),
+        (None, "expression in t"),
+        (True, "expression in t"),
+        ([1, 2], "sympy expression or a string"),
+        (object(), "sympy expression or a string"),
+        (sp.Matrix([1, 2]), "one expression"),
+    ],
+    ids=lambda v: repr(v)[:20],
+)
+def test_expression_malformed(answer, says):
+    result = check("3.2", answer)
+    assert result.status == "malformed", str(result)
+    assert says in str(result) and EXERCISES["3.2"]["form"][0] in str(result)
+
+
+def test_expression_from_a_tensor_or_array_is_a_constant():
+    assert check("3.3", torch.tensor(1.0)).status == "not yet"
+    assert check("3.3", np.float64(1.0)).status == "not yet"
+    assert check("3.2", torch.tensor([1.0, 2.0])).status == "malformed"
+
+
+# ---- lists of expressions (exercises 1.3 and 6.2) -------------------------------------------------
+
+X1, X2 = sp.symbols("x1 x2")  # no assumptions: matched by name
+
+
+@pytest.mark.parametrize(
+    "exercise_id, answer",
+    [
+        ("1.3", ["1/s**2", "mu"]),
+        ("1.3", ("s**-2", "mu")),
+        ("1.3", "(1/s^2, mu)"),                            # one string holding a tuple
+        ("1.3", [1 / sp.Symbol("s") ** 2, sp.Symbol("mu")]),
+        ("1.3", sp.Tuple(sp.Symbol("s") ** -2, sp.Symbol("mu"))),
+        ("6.2", ["x1", "x2"]),
+        ("6.2", [X1, X2]),
+        ("6.2", sp.Matrix([X1, X2])),                      # a column vector
+        ("6.2", sp.Matrix([[X1, X2]])),                    # a row vector
+        ("6.2", [X2 * X1 / X2, "x2"]),
+    ],
+    ids=lambda v: str(v)[:24],
+)
+def test_list_of_expressions_right(exercise_id, answer):
+    assert check(exercise_id, answer).status == "correct", str(check(exercise_id, answer))
+
+
+@pytest.mark.parametrize(
+    "exercise_id, answer, entries",
+    [("1.3", ["s**2", "mu"], "entry 1 of 2"), ("1.3", ["1/s**2", "0"], "entry 2 of 2"),
+     ("1.3", ["mu", "1/s**2"], "entry 1, 2 of 2"), ("6.2", ["x2", "x1"], "entry 1, 2 of 2"),
+     ("6.2", ["x1", "2*x2"], "entry 2 of 2")],
+)
+def test_list_of_expressions_wrong_names_the_wrong_entries(exercise_id, answer, entries):
+    result = check(exercise_id, answer)
+    assert result.status == "not yet" and entries in str(result), str(result)
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (["x1"], "2 entries, got 1"),
+        (["x1", "x2", "0"], "2 entries, got 3"),
+        ("x1", "list of 2 expressions"),
+        (X1, "list of 2 expressions"),
+        (sp.Matrix([[X1, 0], [0, X2]]), "list of 2 expressions"),
+        (["x1", "y"], "unknown symbol(s) y; write entry 2"),
+        (["x1", "x2 ="], "equation"),
+        (["x1", None], "expression in x1, x2"),
+        (["x1", "1/0"], "entry 2 contains an infinite"),
+        ([sp.Eq(X1, 0), "x2"], "entry 1 is an equation"),
+        (["x1", "x2**("], "sympy cannot read"),
+    ],
+    ids=lambda v: repr(v)[:24],
+)
+def test_list_of_expressions_malformed(answer, says):
+    result = check("6.2", answer)
+    assert result.status == "malformed" and says in str(result), str(result)
+
+
+# ---- vectors and choices, on a registry made here ---------------------------------------------------
+
+TEST_REGISTRY = exercises._build_registry(
+    {
+        "9.1": {"label": "ex-09-vector", "kind": "vector", "form": ("mean and variance", "平均與變異數"),
+                "hint": ("vector hint", "向量提示"), "answer": exercises._encode([0.5, 0.25]), "rtol": 1e-3,
+                "atol": 1e-6},
+        "9.2": {"label": "ex-09-choice", "kind": "choice", "form": ("a, b or c", "a、b 或 c"),
+                "hint": ("choice hint", "選擇提示"), "answer": exercises._encode("b"), "options": ["a", "b", "c"]},
+        "9.10": {"label": "ex-09-ten", "kind": "number", "form": ("a number", "一個數"),
+                 "hint": ("ten hint", "十的提示"), "answer": exercises._encode(10), "atol": 0.5, "rtol": 0.0},
+    }
+)
+
+
+@pytest.fixture
+def test_registry(monkeypatch):
+    monkeypatch.setattr(exercises, "_REGISTRY", TEST_REGISTRY)
+
+
+@pytest.mark.parametrize(
+    "answer", [[0.5, 0.25], (0.5, 0.25), np.array([0.5, 0.25]), torch.tensor([0.5, 0.25]), [0.5, 0.25 * (1 + 5e-4)],
+               [sp.Rational(1, 2), sp.Rational(1, 4)]],
+    ids=lambda a: type(a).__name__,
+)
+def test_vector_right(test_registry, answer):
+    assert check("9.1", answer).correct
+
+
+def test_vector_wrong(test_registry):
+    result = check("9.1", [0.5, 0.26])
+    assert result.status == "not yet" and "vector hint" in str(result) and "0.25" not in str(result)
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        ([0.5], "2 entries, got 1"),
+        ([0.5, 0.25, 0.0], "2 entries, got 3"),
+        ("0.5, 0.25", "list of 2 numbers"),
+        (0.5, "list of 2 numbers"),
+        ([0.5, float("nan")], "entry 1 is nan"),
+        ([0.5, "x"], "entry 1 must be a number"),
+        (np.zeros((2, 2)), "array of shape (2, 2)"),
+        (torch.zeros(2, 1), "tensor of shape (2, 1)"),
+    ],
+    ids=lambda v: repr(v)[:20],
+)
+def test_vector_malformed(test_registry, answer, says):
+    result = check("9.1", answer)
+    assert result.status == "malformed" and says in str(result), str(result)
+
+
+@pytest.mark.parametrize("answer, status", [("b", "correct"), (" B ", "correct"), ("a", "not yet"), ("c", "not yet"),
+                                            ("d", "malformed"), (2, "malformed"), (None, "malformed")])
+def test_choice(test_registry, answer, status):
+    assert check("9.2", answer).status == status
+
+
+def test_absolute_tolerance_and_ids_are_strings(test_registry):
+    assert check("9.10", 10.4).correct and check("9.10", 10.6).status == "not yet"
+    assert exercise_ids() == ["9.1", "9.2", "9.10"]  # book order, not string order
+    assert exercise_ids(9) == ["9.1", "9.2", "9.10"] and exercise_ids(3) == []
+    with pytest.raises(TypeError, match="string such as"):
+        check(9.10, 10)  # as a number it would be 9.1
+
+
+# ---- ids, the result object, the registry builder, imports ------------------------------------------
+
+
+def test_exercise_id_errors():
+    with pytest.raises(TypeError, match="string such as '3.2'"):
+        check(3.1, 14)
+    with pytest.raises(TypeError, match="string"):
+        check(["3.1"], 14)
+    with pytest.raises(ValueError, match="unknown exercise_id '9.9'.*'3.1'"):
+        check("9.9", 14)
+    with pytest.raises(ValueError, match="unknown exercise_id"):
+        describe("3")
+    with pytest.raises(TypeError, match="chapter must be an int"):
+        exercise_ids("3")
+    with pytest.raises(TypeError, match="chapter must be an int"):
+        exercise_ids(True)
+
+
+@pytest.mark.parametrize("exercise_id", exercise_ids())
+def test_the_label_and_a_padded_id_name_the_same_exercise(exercise_id):
+    label = EXERCISES[exercise_id]["label"]
+    right = DERIVED[exercise_id]()
+    for name in (label, f" {exercise_id} ", f"{label} "):
+        result = check(name, right)
+        assert result.correct and result.exercise_id == exercise_id
+    assert describe(label) == describe(exercise_id) and hint(label) == hint(exercise_id)
+
+
+def test_exercise_ids_of_a_chapter():
+    assert exercise_ids(3) == [i for i in exercise_ids() if i.startswith("3.")]
+    assert all(exercise_ids(c) == [] or exercise_ids(c)[0].startswith(f"{c}.") for c in range(1, 7))
+
+
+def test_result_object():
+    right, wrong = check("3.1", 14), check("3.1", 15)
+    assert isinstance(right, CheckResult) and right.exercise_id == "3.1"
+    assert repr(right) == str(right) == right.message and "Exercise 3.1 · 習題 3.1" in right.message
+    assert bool(right) is True and bool(wrong) is False and not wrong.correct
+    with pytest.raises(AttributeError):
+        right.status = "correct"  # frozen
+
+
+@pytest.mark.parametrize(
+    "entry, error, match",
+    [
+        ({"3.x": {}}, ValueError, "bad exercise id"),
+        ({"0.1": {}}, ValueError, "bad exercise id"),
+        ({"3.1": {"label": "l", "kind": "matrix", "form": ("", ""), "hint": ("", ""), "answer": ""}},
+         ValueError, "unknown kind"),
+    ],
+)
+def test_registry_builder_rejects_bad_entries(entry, error, match):
+    with pytest.raises(error, match=match):
+        exercises._build_registry(entry)
+
+
+def test_sympy_is_imported_lazily():
+    """Importing the module, and checking a number, loads neither sympy nor matplotlib; an expression does."""
+    code = (
+        "import sys, scoresde.exercises as e; assert 'sympy' not in sys.modules, 'sympy at import'; "
+        "assert 'matplotlib' not in sys.modules, 'matplotlib at import'; "
+        "e.check('3.1', 14.0); assert 'sympy' not in sys.modules, 'sympy for a number'; "
+        "e.check('3.2', 't**3/3'); assert 'sympy' in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_registry_entries_are_complete():
+    for exercise_id, entry in EXERCISES.items():
+        assert {"label", "kind", "form", "hint", "answer"} <= set(entry), exercise_id
+        assert all(len(pair) == 2 and all(pair) for pair in (entry["form"], entry["hint"])), exercise_id
+        if entry["kind"] == "expression":
+            assert entry.get("symbols"), exercise_id
+            decoded = exercises._decode(entry["answer"])
+            for item in decoded if isinstance(decoded, list) else [decoded]:
+                expected = sp.sympify(item, locals={n: sp.Symbol(n) for n in entry["symbols"]})
+                assert {str(s) for s in expected.free_symbols} <= set(entry["symbols"]), exercise_id
+        if entry["kind"] in ("number", "vector"):
+            assert math.isfinite(float(entry.get("rtol", 1e-6)))
