@@ -336,8 +336,10 @@ def sde_score_matching(
 
     which needs only samples of :math:`p_t`, not the kernel's score. Weights: ``"sigma2"``
     :math:`\lambda(t)=\sigma_t^2` (score_sde's default: every :math:`t` contributes terms of order one) or
-    ``"likelihood"`` :math:`\lambda(t)=g(t)^2`, which makes :math:`J_{\mathrm{DSM}}` a bound on the negative
-    log-likelihood up to a constant (Song et al. 2021, "maximum likelihood training"). Like every loss in this
+    ``"likelihood"`` :math:`\lambda(t)=g(t)^2`, which makes :math:`J_{\mathrm{DSM}}` (times :math:`T-\varepsilon`,
+    plus the prior's KL term and a constant) an upper bound on the negative log-likelihood of the *reverse-SDE*
+    model (Song, Durkan, Murray & Ermon 2021, "maximum likelihood training"), not of the probability-flow ODE
+    that :func:`scoresde.likelihood.log_likelihood` evaluates. Like every loss in this
     module it carries the factor :math:`\tfrac12` (the module's scaling convention).
 
     Args:

@@ -2,8 +2,10 @@ r"""Small score networks: an MLP :math:`S_\theta:\mathbb{R}^d\to\mathbb{R}^d` an
 
 * :class:`ScoreMLP` — ``depth`` hidden layers of width ``hidden`` with a smooth activation. Smooth, because the
   implicit and sliced objectives differentiate the network's Jacobian: with ReLU the score field would be
-  piecewise linear in :math:`x` and :math:`\operatorname{tr}\nabla_x S_\theta` piecewise constant, so ReLU is
-  not offered.
+  piecewise linear in :math:`x` and :math:`\operatorname{tr}\nabla_x S_\theta` piecewise constant: autograd's
+  divergence then misses the singular part on the kinks (the integration by parts behind ISM no longer holds),
+  so the computed ISM/SSM is not Hyvärinen's objective. ReLU is not offered; the activations offered are at
+  least :math:`C^1`.
 * :class:`TimeScoreMLP` — :math:`S_\theta(x, t)` for score-based generative models (chapter 5): ``t`` of shape
   ``(batch,)`` is embedded by Gaussian random Fourier features :cite:`song2021sde`
   (:math:`[\sin 2\pi tW, \cos 2\pi tW]`, :math:`W\sim\mathcal N(0, s^2)` fixed) or by the sinusoidal

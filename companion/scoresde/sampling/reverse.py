@@ -196,6 +196,10 @@ def predictor_corrector_sample(
     ``n_corrector`` Langevin steps at :math:`t_i` with the step size of book: eq-pc-snr, then one step of the
     reverse SDE (book: eq-reverse-sde) from :math:`t_i` to :math:`t_{i+1}` with the solvers' one-step
     function (:func:`scoresde.solvers.euler_maruyama_step` or :func:`scoresde.solvers.heun_step`).
+    Two differences from score_sde's PC sampler, on purpose: its VP corrector multiplies the step by
+    :math:`\alpha_i = 1-\beta_i` (a DDPM-discretisation detail that vanishes as the steps shrink), and it
+    returns the predictor's mean at the last step (a final "denoising" step without noise); here every step,
+    the last included, is the plain reverse-SDE step.
 
     Args:
         sde: the forward SDE (with a prior).
