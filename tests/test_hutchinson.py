@@ -137,6 +137,24 @@ def test_differentiable_wrt_parameters(method):
     assert not hutchinson_trace(net, x, 1).requires_grad
 
 
+@pytest.mark.parametrize("method", ["jvp", "vjp", "exact"])
+def test_return_output_gives_f_of_x_and_the_same_trace(method):
+    g = torch.Generator().manual_seed(11)
+    W, b = torch.randn(4, 4, generator=g), torch.randn(4, generator=g)
+    f, x = nonlinear(W, b), torch.randn(9, 4, generator=g)
+    if method == "exact":
+        plain = jacobian_trace(f, x)
+        tr, y = jacobian_trace(f, x, return_output=True)
+    else:
+        plain = hutchinson_trace(f, x, 3, generator=torch.Generator().manual_seed(1), method=method)
+        tr, y = hutchinson_trace(f, x, 3, generator=torch.Generator().manual_seed(1), method=method, return_output=True)
+    torch.testing.assert_close(tr, plain)
+    torch.testing.assert_close(y, f(x))
+    assert not y.requires_grad and not tr.requires_grad
+    with pytest.raises(TypeError, match="return_output"):
+        hutchinson_trace(f, x, return_output=1)
+
+
 def test_sphere_probes_have_norm_sqrt_d_and_identity_second_moment():
     g = torch.Generator().manual_seed(9)
     v = sample_probes((200000, 3), "sphere", generator=g, dtype=torch.float64)

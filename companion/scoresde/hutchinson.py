@@ -32,6 +32,7 @@ from typing import Literal
 import torch
 
 from ._checks import (
+    check_bool,
     check_callable,
     check_choice,
     check_generator,
@@ -103,7 +104,9 @@ def _prepare(f: VectorField, x: torch.Tensor) -> torch.Tensor:
     return x if x.requires_grad else x.detach().requires_grad_(True)
 
 
-def jacobian_trace(f: VectorField, x: torch.Tensor, *, create_graph: bool = False) -> torch.Tensor:
+def jacobian_trace(
+    f: VectorField, x: torch.Tensor, *, create_graph: bool = False, return_output: bool = False
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     r"""Exact :math:`\operatorname{tr}\nabla_x f(x)` for each row of ``x`` (book: eq-div-trace).
 
     Uses ``D`` backward passes, one per coordinate :math:`i`, each giving
@@ -116,9 +119,11 @@ def jacobian_trace(f: VectorField, x: torch.Tensor, *, create_graph: bool = Fals
         x: points, shape ``(batch, *event_shape)``, floating, finite.
         create_graph: keep the graph so the result can be differentiated again (e.g. with respect to the
             parameters of a network ``f``). Otherwise the result is detached.
+        return_output: also return ``f(x)``, which the computation evaluates anyway (saves a second call, e.g.
+            in the instantaneous change of variables, where both the field and its divergence are needed).
 
     Returns:
-        Tensor of shape ``(batch,)``.
+        Tensor of shape ``(batch,)``; with ``return_output`` the pair ``(trace, f(x))``.
     """
     with torch.enable_grad():
         xg = _prepare(f, x)
@@ -131,7 +136,9 @@ def jacobian_trace(f: VectorField, x: torch.Tensor, *, create_graph: bool = Fals
                 flat[:, i].sum(), xg, create_graph=create_graph, retain_graph=True
             )
             trace = trace + grad.reshape(batch, -1)[:, i]
-    return trace if create_graph else trace.detach()
+    if not create_graph:
+        trace, y = trace.detach(), y.detach()
+    return (trace, y) if return_output else trace
 
 
 def hutchinson_trace(
@@ -144,7 +151,8 @@ def hutchinson_trace(
     method: Literal["jvp", "vjp"] = "jvp",
     reduction: Literal["mean", "none"] = "mean",
     create_graph: bool = False,
-) -> torch.Tensor:
+    return_output: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     r"""Hutchinson's unbiased estimate of :math:`\operatorname{tr}\nabla_x f(x)` (book: eq-hutchinson).
 
     .. math:: \widehat{\operatorname{tr}} = \frac1M\sum_{m=1}^{M} v_m^\top \nabla_x f(x)\, v_m,
@@ -163,14 +171,18 @@ def hutchinson_trace(
             every probe's value :math:`v_m^\top A v_m`, shape ``(n_probes, batch)``.
         create_graph: keep the graph so the estimate is differentiable (e.g. w.r.t. network parameters);
             otherwise the result is detached.
+        return_output: also return ``f(x)``, which every path evaluates anyway.
 
     Returns:
-        The estimate, shape ``(batch,)`` or ``(n_probes, batch)``.
+        The estimate, shape ``(batch,)`` or ``(n_probes, batch)``; with ``return_output`` the pair
+        ``(estimate, f(x))``.
     """
     n_probes = check_positive_int(n_probes, "n_probes")
     check_choice(dist, "dist", PROBE_DISTS)
     check_choice(method, "method", ("jvp", "vjp"))
     check_choice(reduction, "reduction", ("mean", "none"))
+    check_bool(create_graph, "create_graph")
+    check_bool(return_output, "return_output")
     check_callable(f, "f")
     check_tensor(x, "x", min_dim=2)
     check_generator(generator, x.device)
@@ -196,4 +208,6 @@ def hutchinson_trace(
     out = torch.stack(values)
     if reduction == "mean":
         out = out.mean(dim=0)
-    return out if create_graph else out.detach()
+    if not create_graph:
+        out, y = out.detach(), y.detach()
+    return (out, y) if return_output else out

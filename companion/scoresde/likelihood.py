@@ -57,8 +57,8 @@ class LikelihoodResult:
         prior_logp: the prior's log-density at the ODE's end point :math:`x_T`.
         delta_logp: :math:`\int_\varepsilon^T\nabla\cdot F\,\mathrm dt` (exact or Hutchinson estimate).
         z: the end points :math:`x_T`, shaped like ``x`` (the ODE's "latent code" of ``x``).
-        nfe: number of evaluations of the ODE's vector field (each is one score evaluation plus one
-            Jacobian–vector product per probe).
+        nfe: number of evaluations of the ODE's vector field; each evaluates the score once together with
+            its divergence (one Jacobian–vector product per probe, or ``D`` backward passes when exact).
     """
 
     log_prob: torch.Tensor
@@ -145,14 +145,13 @@ def log_likelihood(
         def drift(z: torch.Tensor) -> torch.Tensor:
             return flow.f(z, tb)
 
-        with torch.no_grad():
-            dy = drift(y)
+        # the trace routines evaluate the field anyway: one score evaluation per field evaluation
         if divergence == "exact":
-            div = jacobian_trace(drift, y)
+            div, dy = jacobian_trace(drift, y, return_output=True)
         else:
             g = torch.Generator(device=y.device)
             g.manual_seed(probe_seed)
-            div = hutchinson_trace(drift, y, n_probes, dist, generator=g, method="jvp")
+            div, dy = hutchinson_trace(drift, y, n_probes, dist, generator=g, method="jvp", return_output=True)
         return dy, div.to(y.dtype)
 
     ts = torch.tensor([eps, sde.T], dtype=x.dtype, device=x.device)
