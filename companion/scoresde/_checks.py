@@ -22,6 +22,7 @@ __all__ = [
     "check_same_device",
     "check_generator",
     "check_bool",
+    "check_shape",
     "check_positive_int",
     "check_positive_float",
     "check_choice",
@@ -112,6 +113,18 @@ def check_bool(flag: Any, name: str) -> bool:
     if not isinstance(flag, bool):
         raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
     return flag
+
+
+def check_shape(shape: Any, name: str = "shape") -> tuple[int, ...]:
+    """Return ``shape`` as a tuple if it is a non-empty tuple/list/``torch.Size`` of positive ints, else raise."""
+    if isinstance(shape, int) or not isinstance(shape, (tuple, list, torch.Size)):
+        raise TypeError(f"{name} must be a tuple of ints, got {type(shape).__name__}")
+    shape = tuple(shape)
+    if len(shape) == 0:
+        raise ValueError(f"{name} must have at least one dimension (batch, *event_shape)")
+    for s in shape:
+        check_positive_int(s, f"each entry of {name}")
+    return shape
 
 
 def check_positive_int(n: Any, name: str, *, minimum: int = 1) -> int:

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 import torch
 
-from ._checks import check_generator, check_positive_int, check_tensor
+from ._checks import check_generator, check_positive_int, check_shape, check_tensor
 
 __all__ = ["BrownianPath", "as_time_grid"]
 
@@ -130,7 +130,7 @@ class BrownianPath:
         """
         if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
             raise TypeError(f"dtype must be a floating torch.dtype, got {dtype}")
-        shape = _check_shape(shape)
+        shape = check_shape(shape)
         if device is None:
             if isinstance(generator, torch.Generator):
                 device = generator.device
@@ -237,14 +237,3 @@ class BrownianPath:
         excess = z.sum(dim=1, keepdim=True) - self.dW[:, None]
         dW = z - (h / H).reshape(expand) * excess
         return BrownianPath(fine_ts, dW.reshape(n * factor, *shape))
-
-
-def _check_shape(shape: tuple[int, ...] | torch.Size) -> tuple[int, ...]:
-    if isinstance(shape, int) or not isinstance(shape, (tuple, list, torch.Size)):
-        raise TypeError(f"shape must be a tuple of ints, got {type(shape).__name__}")
-    shape = tuple(shape)
-    if len(shape) == 0:
-        raise ValueError("shape must have at least one dimension (batch, *event_shape)")
-    for s in shape:
-        check_positive_int(s, "each entry of shape")
-    return shape

@@ -32,6 +32,7 @@ from typing import Literal
 import torch
 
 from ._checks import (
+    check_shape,
     check_bool,
     check_callable,
     check_choice,
@@ -75,9 +76,7 @@ def sample_probes(
     check_choice(dist, "dist", PROBE_DISTS)
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"dtype must be a floating torch.dtype, got {dtype}")
-    shape = tuple(shape)
-    for s in shape:
-        check_positive_int(s, "each entry of shape")
+    shape = check_shape(shape)
     check_positive_int(event_dims, "event_dims")
     if event_dims > len(shape):
         raise ValueError(f"event_dims={event_dims} exceeds the number of dimensions of shape {shape}")

@@ -48,6 +48,7 @@ from typing import Any, Literal
 import torch
 
 from ._checks import (
+    check_shape,
     check_bool,
     check_callable,
     check_choice,
@@ -274,11 +275,7 @@ class SDE(abc.ABC):
     ) -> torch.Tensor:
         if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
             raise TypeError(f"dtype must be a floating torch.dtype, got {dtype}")
-        shape = tuple(shape)
-        if len(shape) == 0:
-            raise ValueError("shape must be (batch, *event_shape)")
-        for s in shape:
-            check_positive_int(s, "each entry of shape")
+        shape = check_shape(shape)
         if device is None:
             device = generator.device if isinstance(generator, torch.Generator) else torch.device("cpu")
         check_generator(generator, torch.device(device))

@@ -37,6 +37,7 @@ from typing import Literal
 import torch
 
 from ._checks import (
+    check_bool,
     check_choice,
     check_generator,
     check_output_like,
@@ -166,8 +167,7 @@ def solve(
         raise TypeError(f"sde must be a scoresde.sde.SDE, got {type(sde).__name__}")
     check_tensor(x0, "x0", min_dim=2)
     check_choice(method, "method", METHODS)
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be a bool, got {type(progress).__name__}")
+    check_bool(progress, "progress")
     device = x0.device
     if isinstance(ts, torch.Tensor):
         check_same_device(("x0", x0), ("ts", ts))

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from .._checks import (
+    check_bool,
     check_callable,
     check_generator,
     check_output_like,
@@ -41,8 +42,7 @@ __all__ = ["langevin", "annealed_langevin"]
 
 
 def _steps(total: int, progress: bool, desc: str):
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be a bool, got {type(progress).__name__}")
+    check_bool(progress, "progress")
     if not progress:
         return None
     from tqdm import tqdm  # lazily: only when a progress bar is asked for

@@ -39,6 +39,7 @@ from typing import Literal
 import torch
 
 from .._checks import (
+    check_bool,
     check_callable,
     check_choice,
     check_generator,
@@ -109,11 +110,6 @@ def _start(
     return sde.prior_sample(shape, generator=generator, dtype=dtype, device=device)
 
 
-def _check_progress(progress: object) -> None:
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be a bool, got {type(progress).__name__}")
-
-
 def _check_score(score_fn: ScoreFn, x: torch.Tensor, sde: SDE) -> None:
     """One call of the score at ``T`` so a wrong score fails before a long solve, with a clear message."""
     check_callable(score_fn, "score_fn")
@@ -166,7 +162,7 @@ def reverse_sde_sample(
     n_steps = check_positive_int(n_steps, "n_steps")
     eps = _check_eps(eps, sde)
     check_choice(method, "method", SDE_METHODS)
-    _check_progress(progress)
+    check_bool(progress, "progress")
     x = _start(sde, shape, x_T, generator, dtype, device)
     _check_score(score_fn, x, sde)
     ts = torch.tensor([sde.T, eps], dtype=torch.float64)
@@ -225,7 +221,7 @@ def predictor_corrector_sample(
     snr = check_positive_float(snr, "snr")
     eps = _check_eps(eps, sde)
     check_choice(predictor, "predictor", SDE_METHODS)
-    _check_progress(progress)
+    check_bool(progress, "progress")
     x = _start(sde, shape, x_T, generator, dtype, device)
     _check_score(score_fn, x, sde)
     rsde = sde.reverse(score_fn)
@@ -313,7 +309,7 @@ def probability_flow_sample(
     rtol = check_positive_float(rtol, "rtol")
     atol = check_positive_float(atol, "atol")
     eps = _check_eps(eps, sde)
-    _check_progress(progress)
+    check_bool(progress, "progress")
     if not isinstance(return_nfe, bool):
         raise TypeError(f"return_nfe must be a bool, got {type(return_nfe).__name__}")
     x = _start(sde, shape, x_T, generator, dtype, device)
