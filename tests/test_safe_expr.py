@@ -123,7 +123,7 @@ def test_overflowing_points_are_undecided_not_errors():
     assert _safe_expr.values_at(sp.exp(sp.exp(sp.exp(sp.exp(sp.exp(t))))), points) == [None] * 4
     assert _safe_expr.equal_at_points(sp.exp(sp.exp(sp.exp(sp.exp(sp.exp(t))))), t, points) is None
     assert _safe_expr.equal_at_points(t**2, t * t, points) is True
-    assert _safe_expr.equal_at_points(t**2, t * t + sp.Rational(1, 10**30), points) is False
+    assert _safe_expr.equal_at_points(t**2, t * t + sp.Rational(1, 10**20), points) is False
 
 
 def test_limits_are_parameters():
