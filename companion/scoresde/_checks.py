@@ -17,6 +17,12 @@ from typing import Any
 import torch
 
 __all__ = [
+    "DivergenceError",
+    "MAX_STEPS",
+    "check_steps",
+    "check_time",
+    "check_same_shape_dtype",
+    "check_noise_level",
     "check_tensor",
     "check_finite",
     "check_same_device",
@@ -29,6 +35,36 @@ __all__ = [
     "check_callable",
     "check_output_like",
 ]
+
+
+class DivergenceError(FloatingPointError, ValueError):
+    """A computation produced NaN or infinite values (a step too large, a score that blew up).
+
+    The one exception type every solver, sampler and trainer of :mod:`scoresde` raises on divergence; it is
+    a ``FloatingPointError`` and, for code written against older versions, a ``ValueError``.
+    """
+
+
+#: Default bound on the number of steps of a solver, Brownian grid or sampler (override with ``max_steps=``).
+MAX_STEPS = 10_000_000
+
+
+def check_steps(n: int, name: str, max_steps: int | None = None) -> int:
+    """Refuse ``n`` steps beyond ``max_steps`` (default :data:`MAX_STEPS`): work and memory stay bounded."""
+    limit = MAX_STEPS if max_steps is None else check_positive_int(max_steps, "max_steps")
+    if n > limit:
+        raise ValueError(f"{name} = {n} steps exceeds max_steps = {limit}; use a larger step, or pass "
+                         f"max_steps={n} if you really mean it")
+    return n
+
+
+def check_noise_level(sigma: float, dtype: torch.dtype, name: str = "sigma") -> float:
+    """Refuse a noise level so small that ``1/sigma**2`` (and a loss built on it) overflows ``dtype``."""
+    smallest = float(torch.finfo(dtype).max) ** -0.25
+    if sigma < smallest:
+        raise ValueError(f"{name} = {sigma:g} is below {smallest:.2g}, the smallest noise level whose 1/{name}^2 "
+                         f"leaves room for a finite loss in {dtype}")
+    return sigma
 
 
 def check_tensor(
@@ -169,10 +205,13 @@ def check_callable(f: Any, name: str) -> Callable[..., Any]:
     return f
 
 
-def check_output_like(out: Any, x: torch.Tensor, what: str, *, finite: bool = True) -> torch.Tensor:
+def check_output_like(
+    out: Any, x: torch.Tensor, what: str, *, finite: bool = True, same_dtype: bool = False
+) -> torch.Tensor:
     """Check that a user function's output ``out`` is a tensor shaped, placed and typed like ``x``.
 
     Used for score functions and vector fields ``f: R^d -> R^d`` whose output must match the input.
+    ``same_dtype`` also requires ``x``'s dtype (where a promotion would silently change the state's dtype).
     """
     if not isinstance(out, torch.Tensor):
         raise TypeError(f"{what} must return a torch.Tensor, got {type(out).__name__}")
@@ -184,6 +223,41 @@ def check_output_like(out: Any, x: torch.Tensor, what: str, *, finite: bool = Tr
         raise ValueError(f"{what} returned a tensor on {out.device} for an input on {x.device}")
     if not torch.is_floating_point(out):
         raise TypeError(f"{what} must return a floating-point tensor, got {out.dtype}")
+    if same_dtype and out.dtype != x.dtype:
+        raise TypeError(f"{what} returned dtype {out.dtype} for an input of dtype {x.dtype}; return x's dtype")
     if finite:
         check_finite(out, f"the output of {what}")
+    return out
+
+
+def check_time(t: Any, name: str = "t", *, minimum: float = 0.0) -> Any:
+    """Return ``t`` (a real number or a floating tensor) if every entry is finite and ``>= minimum``, else raise.
+
+    A negative time would give the square root of a negative variance (NaN) in a closed-form marginal.
+    """
+    if isinstance(t, torch.Tensor):
+        if not (torch.is_floating_point(t) or t.dtype in (torch.int32, torch.int64)):
+            raise TypeError(f"{name} must be a real number or a real tensor, got dtype {t.dtype}")
+        check_finite(t, name)
+        if t.numel() and bool((t < minimum).any()):
+            raise ValueError(f"{name} must be >= {minimum:g}, got min {float(t.min()):g}")
+        return t
+    if isinstance(t, bool) or not isinstance(t, Real):
+        raise TypeError(f"{name} must be a real number or a tensor, got {type(t).__name__}")
+    if not math.isfinite(float(t)):
+        raise ValueError(f"{name} must be finite, got {float(t)}")
+    if float(t) < minimum:
+        raise ValueError(f"{name} must be >= {minimum:g}, got {float(t):g}")
+    return t
+
+
+def check_same_shape_dtype(out: torch.Tensor, x: torch.Tensor, what: str) -> torch.Tensor:
+    """Cheap (no device sync) check that ``out`` has ``x``'s shape and dtype: a drift that changes shape or
+    dtype mid-solve would otherwise be broadcast or promoted silently."""
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"{what} must be a torch.Tensor, got {type(out).__name__}")
+    if out.shape != x.shape:
+        raise ValueError(f"{what} has shape {tuple(out.shape)}, expected the input's shape {tuple(x.shape)}")
+    if out.dtype != x.dtype:
+        raise TypeError(f"{what} has dtype {out.dtype}, expected the input's dtype {x.dtype}")
     return out

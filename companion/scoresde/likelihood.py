@@ -32,6 +32,7 @@ from typing import Literal
 import torch
 
 from ._checks import (
+    DivergenceError,
     check_callable,
     check_choice,
     check_generator,
@@ -160,7 +161,7 @@ def log_likelihood(
     xs, ls = odeint(field, state0, ts, rtol=rtol, atol=atol, method="dopri5", options=options)
     z, delta = xs[-1], ls[-1]
     if not (bool(torch.isfinite(z).all()) and bool(torch.isfinite(delta).all())):
-        raise ValueError("the probability-flow ODE produced non-finite values; check score_fn and eps")
+        raise DivergenceError("the probability-flow ODE produced non-finite values; check score_fn and eps")
     p = check_tensor(prior(z), "the output of prior_logp", ndim=1)
     if p.shape != (batch,) or p.device != z.device:
         raise ValueError(f"prior_logp must return a tensor of shape ({batch},) on {z.device}, got {tuple(p.shape)} on {p.device}")

@@ -37,6 +37,8 @@ from typing import Literal
 import torch
 
 from ._checks import (
+    DivergenceError,
+    check_same_shape_dtype,
     check_bool,
     check_choice,
     check_generator,
@@ -54,6 +56,11 @@ Method = Literal["euler", "milstein", "heun"]
 METHODS: tuple[str, ...] = ("euler", "milstein", "heun")
 
 
+def _drift(sde: SDE, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """``sde.f(x, t)``, refused if its shape or dtype differs from ``x`` (no silent broadcast, checked every step)."""
+    return check_same_shape_dtype(sde.f(x, t), x, f"{type(sde).__name__}.f(x, t)")
+
+
 def euler_maruyama_step(
     sde: SDE, x: torch.Tensor, t: torch.Tensor, dt: float, dw: torch.Tensor | None
 ) -> torch.Tensor:
@@ -66,7 +73,7 @@ def euler_maruyama_step(
         dt: the signed step :math:`\Delta t` (negative in reverse time).
         dw: the Brownian increment :math:`\Delta W_n` (``None`` for an SDE without noise).
     """
-    drift = sde.f(x, t) * dt
+    drift = _drift(sde, x, t) * dt
     if dw is None:
         return x + drift
     return x + drift + sde.g_prod(x, t, dw)
@@ -85,6 +92,8 @@ def milstein_step(
     """
     if dw is None or sde.additive:
         return euler_maruyama_step(sde, x, t, dt, dw)
+    if sde.noise_type == "diagonal":
+        _check_diagonal(sde, x[:2], t[:2])
     with torch.enable_grad():
         xg = x.detach().requires_grad_(True)
         g = sde.g(xg, t)
@@ -97,7 +106,27 @@ def milstein_step(
     if sde.noise_type == "scalar":
         g = g.reshape(-1, *([1] * (x.ndim - 1)))
     correction = dw.square() if sde.sde_type == "stratonovich" else dw.square() - abs(dt)
-    return x + sde.f(x, t) * dt + g * dw + 0.5 * g * dg * correction
+    return x + _drift(sde, x, t) * dt + g * dw + 0.5 * g * dg * correction
+
+
+def _check_diagonal(sde: SDE, x: torch.Tensor, t: torch.Tensor) -> None:
+    r"""Refuse diagonal noise whose :math:`g_i` depends on :math:`x_j`, :math:`j\ne i` (Milstein's correction
+    would be wrong). Probe on a few rows: with weights :math:`v_j = j`, :math:`\partial_{x_i}\sum_j v_j g_j`
+    equals :math:`v_i\,\partial_{x_i}\sum_j g_j` for every :math:`i` only when the Jacobian is diagonal."""
+    with torch.enable_grad():
+        xp = x.detach().requires_grad_(True)
+        g = sde.g(xp, t)
+        if not g.requires_grad:
+            return
+        v = torch.arange(1, x[0].numel() + 1, dtype=x.dtype, device=x.device).reshape(x.shape[1:])
+        (col,) = torch.autograd.grad(g.sum(), xp, retain_graph=True)
+        (weighted,) = torch.autograd.grad((g * v).sum(), xp)
+    scale = float(col.abs().max()) * float(v.max()) + 1e-12
+    if not torch.allclose(weighted, v * col, rtol=1e-4, atol=1e-5 * scale):
+        raise ValueError(
+            "milstein needs diagonal noise, but g_i depends on other coordinates x_j (probed on the first rows); "
+            "use method='euler', or declare noise_type 'general'"
+        )
 
 
 def heun_step(
@@ -114,7 +143,7 @@ def heun_step(
     :math:`X_{n+1} = X_n + \tfrac12(f_n+\tilde f)\Delta t + \tfrac12(G_n+\tilde G)\Delta W_n`
     with :math:`\tilde f = f(\tilde X, t_{n+1})`, :math:`\tilde G = G(\tilde X, t_{n+1})`.
     """
-    f0 = sde.f(x, t)
+    f0 = _drift(sde, x, t)
     if dw is None:
         pred = x + f0 * dt
         return x + 0.5 * (f0 + sde.f(pred, t_next)) * dt
@@ -161,7 +190,8 @@ def solve(
         TypeError: a wrong kind of argument.
         ValueError: bad shapes (``x0`` vs ``g``'s output or ``bm``), times that are not strictly monotone or
             that run against the SDE's direction, ``dt <= 0``, mixed devices, a method that does not apply
-            to the SDE's noise, and non-finite values produced mid-solve (naming the step).
+            to the SDE's noise, a drift whose shape or dtype changes, more steps than ``max_steps``.
+        DivergenceError: non-finite values produced mid-solve (naming the step).
     """
     if not isinstance(sde, SDE):
         raise TypeError(f"sde must be a scoresde.sde.SDE, got {type(sde).__name__}")
@@ -237,11 +267,12 @@ def solve(
                 x = milstein_step(sde, x, t, h, dw)
             else:
                 x = heun_step(sde, x, t, h, dw, t_dev[k + 1].expand(batch))
+            check_same_shape_dtype(x, x0, f"the state after step {k} ({method!r})")
             finite[k] = torch.isfinite(x).all()
             if k + 1 == record[next_out]:
                 if not bool(finite[checked : k + 1].all()):
                     bad = checked + int((~finite[checked : k + 1]).nonzero()[0])
-                    raise ValueError(
+                    raise DivergenceError(
                         f"non-finite values (NaN or inf) appeared at step {bad} of {n_steps} "
                         f"(t = {grid[bad].item():.6g} -> {grid[bad + 1].item():.6g}, method {method!r}); "
                         "the step may be too large for this SDE, or f, g or the score produced them"

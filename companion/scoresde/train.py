@@ -48,6 +48,7 @@ from torch import nn
 
 from . import losses as _losses
 from ._checks import (
+    DivergenceError,
     check_callable,
     check_choice,
     check_positive_float,
@@ -333,7 +334,7 @@ def train(
         A :class:`TrainResult`.
 
     Raises:
-        FloatingPointError: the loss became NaN or infinite (the message gives the step).
+        DivergenceError: (a ``FloatingPointError``) the loss became NaN or infinite (the message gives the step).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -458,7 +459,7 @@ def train(
         pending.clear()
         bad = (~torch.isfinite(values)).nonzero()
         if len(bad):
-            raise FloatingPointError(
+            raise DivergenceError(
                 f"the loss became non-finite ({float(values[bad[0, 0]])}) at step {first_step + int(bad[0, 0])}; "
                 "lower lr, set grad_clip, or check the data"
             )

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from .._checks import (
+    DivergenceError,
     check_bool,
     check_callable,
     check_generator,
@@ -52,7 +53,7 @@ def _steps(total: int, progress: bool, desc: str):
 
 def _finish(x: torch.Tensor, what: str) -> None:
     if not bool(torch.isfinite(x).all()):
-        raise FloatingPointError(f"{what} diverged (non-finite samples): lower step_size")
+        raise DivergenceError(f"{what} diverged (non-finite samples): lower step_size")
 
 
 def _ula(
@@ -71,7 +72,7 @@ def _ula(
     traj = [x.clone()] if return_trajectory else None
     with torch.no_grad():
         for alpha, level in schedule:
-            s = check_output_like(score(x, level), x, "score_fn", finite=False)
+            s = check_output_like(score(x, level), x, "score_fn", finite=False, same_dtype=True)
             z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
             x = x + alpha * s + math.sqrt(2 * alpha) * z
             if traj is not None:
@@ -112,7 +113,7 @@ def langevin(
         :math:`x_0,\dots,x_K`, shape ``(n_steps + 1, *x0.shape)``.
 
     Raises:
-        FloatingPointError: the chain produced NaN or infinite values (step too large).
+        DivergenceError: (a ``FloatingPointError``) the chain produced NaN or infinite values (step too large).
     """
     check_callable(score_fn, "score_fn")
     check_tensor(x0, "x0", min_dim=2)

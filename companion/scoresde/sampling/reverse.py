@@ -39,6 +39,7 @@ from typing import Literal
 import torch
 
 from .._checks import (
+    DivergenceError,
     check_bool,
     check_callable,
     check_choice,
@@ -338,10 +339,10 @@ def probability_flow_sample(
             with torch.no_grad():
                 out = odeint(field, x, ts, rtol=rtol, atol=atol, method="dopri5", options=options)[-1]
         except AssertionError as err:  # torchdiffeq signals a collapsed step size by an assertion
-            raise ValueError(f"dopri5 failed ({err}): the probability-flow field became non-finite or too "
+            raise DivergenceError(f"dopri5 failed ({err}): the probability-flow field became non-finite or too "
                              "stiff; check score_fn, or raise eps") from err
         if not bool(torch.isfinite(out).all()):
-            raise ValueError("the probability-flow ODE produced non-finite values; check score_fn")
+            raise DivergenceError("the probability-flow ODE produced non-finite values; check score_fn")
     else:
         ts = torch.tensor([sde.T, eps], dtype=torch.float64)
         out = solve(flow, x, ts, method=method, dt=(sde.T - eps) / n_steps, progress=progress)[-1]
