@@ -151,3 +151,130 @@ def test_divergence_is_one_exception_type_everywhere():
         solvers.solve(blow_up, torch.full((2, 1), 10.0), [0.0, 1.0], dt=0.1, generator=gen(0))
     with pytest.raises(scoresde.DivergenceError, match="diverged"):
         langevin(lambda z: z * 1e30, torch.ones(2, 1), 1.0, 20, generator=gen(0))
+
+
+# ---- 3. obscure errors become clear ones --------------------------------------------------------------
+
+from scoresde import brownian, hutchinson, likelihood, nets, train  # noqa: E402
+from scoresde.sampling import predictor_corrector_sample, reverse_sde_sample  # noqa: E402
+
+
+def test_stride_zero_input_to_jvp_hutchinson_gives_the_right_answer():
+    x = torch.randn(1, 3, generator=gen(0)).expand(4, 3)
+    got = hutchinson.hutchinson_trace(lambda z: 2 * z, x, method="jvp", dist="rademacher", n_probes=3)
+    assert torch.allclose(got, torch.full((4,), 6.0))
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: hutchinson.hutchinson_trace(lambda z: z, x),
+    lambda x: solvers.solve(S.VPSDE(), x, [0.0, 1.0]),
+    lambda x: losses.explicit_score_matching(lambda z: z, x, lambda z: z),
+], ids=["hutchinson", "solve", "esm"])
+def test_meta_tensors_are_refused_by_name(call):
+    with pytest.raises(ValueError, match="meta device"):
+        call(torch.empty(4, 2, device="meta"))
+
+
+def test_train_on_meta_is_refused():
+    with pytest.raises(ValueError, match="device 'meta'"):
+        train.train(nets.ScoreMLP(2, 8, 1), torch.randn(16, 2), "ssm", steps=1, batch_size=4, device="meta")
+
+
+def test_empty_batch_is_refused_by_name():
+    with pytest.raises(ValueError, match="x is an empty batch"):
+        losses.explicit_score_matching(lambda z: z, torch.randn(0, 2), lambda z: z)
+
+
+def test_float64_into_a_float32_network_is_refused_by_name():
+    with pytest.raises(TypeError, match="x has dtype torch.float64 but ScoreMLP's parameters are torch.float32"):
+        nets.ScoreMLP(2, 8, 1)(torch.randn(3, 2, dtype=torch.float64))
+    with pytest.raises(TypeError, match="x has dtype torch.float64 but TimeScoreMLP"):
+        nets.TimeScoreMLP(2, 8, 1)(torch.randn(3, 2, dtype=torch.float64), torch.rand(3))
+    with pytest.raises(TypeError, match="data has dtype torch.float64"):
+        train.train(nets.ScoreMLP(2, 8, 1), torch.randn(16, 2, dtype=torch.float64), "ssm", steps=1, batch_size=4)
+
+
+def test_log_likelihood_without_a_prior_is_refused():
+    with pytest.raises(ValueError, match="no closed-form prior; pass prior_logp"):
+        likelihood.log_likelihood(S.GeometricBrownianMotion(), lambda x, t: -x, torch.ones(3, 1))
+
+
+def test_checkpoint_path_under_a_file_is_refused(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="is a file, not a directory"):
+        train.train(nets.ScoreMLP(2, 8, 1), torch.randn(16, 2), "ssm", steps=1, batch_size=4,
+                    checkpoint_path=tmp_path / "file" / "ckpt.pt")
+    with pytest.raises(ValueError, match="is a directory"):
+        _checks.check_writable_file(tmp_path, "checkpoint_path")
+    assert _checks.check_writable_file(tmp_path / "new" / "deeper" / "c.pt", "p").name == "c.pt"
+
+
+@pytest.mark.skipif(hasattr(__import__("os"), "geteuid") and __import__("os").geteuid() == 0,
+                    reason="root may write anywhere")
+def test_checkpoint_path_in_a_read_only_directory_is_refused(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        with pytest.raises(ValueError, match="not writable"):
+            _checks.check_writable_file(ro / "c.pt", "checkpoint_path")
+    finally:
+        ro.chmod(0o700)
+
+
+def test_read_only_check_uses_os_access(tmp_path, monkeypatch):
+    monkeypatch.setattr(_checks.os, "access", lambda path, mode: False)
+    with pytest.raises(ValueError, match="not writable"):
+        _checks.check_writable_file(tmp_path / "c.pt", "checkpoint_path")
+
+
+@pytest.mark.parametrize("device, says", [("banana", "unknown device 'banana'"), ("meta", "only cpu and cuda")]
+                         + ([("cuda", "CUDA is not available")] if not torch.cuda.is_available() else []))
+def test_cli_device_errors_are_argparse_one_liners(device, says, tmp_path, capsys):
+    from scoresde.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["sample", "--checkpoint", str(tmp_path / "c.pt"), "--device", device, "--out", str(tmp_path / "x")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and err.strip().splitlines()[-1].startswith("usage") is False
+
+
+def test_cli_missing_checkpoint_is_an_argparse_error(tmp_path, capsys):
+    from scoresde.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["sample", "--checkpoint", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "x")])
+    assert info.value.code == 2 and "error: sample:" in capsys.readouterr().err
+
+
+# ---- 4. bounded work ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, says", [
+    (lambda: solvers.solve(S.VPSDE(), torch.randn(4, 2), [0.0, 1.0], dt=1e-9), "1000000002 steps"),
+    (lambda: brownian.BrownianPath.sample(torch.linspace(0, 1, 101), (2, 1)).refine(10**6), "100000000 steps"),
+    (lambda: langevin(lambda z: -z, torch.randn(2, 2), 0.1, 10**9), "1000000000 steps"),
+    (lambda: reverse_sde_sample(S.VPSDE(), lambda x, t: -x, (2, 2), n_steps=10**9), "1000000000 steps"),
+    (lambda: predictor_corrector_sample(S.VPSDE(), lambda x, t: -x, (2, 2), n_steps=10**6, n_corrector=20),
+     "21000000 steps"),
+], ids=["solve", "refine", "langevin", "reverse", "pc"])
+def test_step_counts_beyond_the_limit_are_refused_at_once(call, says):
+    with pytest.raises(ValueError, match=f"{says} exceeds max_steps = {_checks.MAX_STEPS}"):
+        call()
+
+
+def test_the_step_limit_is_overridable():
+    x0 = torch.randn(4, 2, generator=gen(0))
+    with pytest.raises(ValueError, match="exceeds max_steps = 100"):
+        solvers.solve(S.VPSDE(), x0, [0.0, 1.0], dt=1e-3, max_steps=100)
+    assert solvers.solve(S.VPSDE(), x0, [0.0, 1.0], dt=0.1, max_steps=100, generator=gen(1)).shape == (2, 4, 2)
+    with pytest.raises(ValueError, match="exceeds max_steps = 5"):
+        brownian.BrownianPath.sample(torch.linspace(0, 1, 11), (2, 1), max_steps=5)
+    with pytest.raises(ValueError, match="exceeds max_steps = 3"):
+        langevin(lambda z: -z, torch.randn(2, 2), 0.1, 4, max_steps=3)
+
+
+def test_global_limit_is_read_at_call_time(monkeypatch):
+    monkeypatch.setattr(_checks, "MAX_STEPS", 10)
+    with pytest.raises(ValueError, match="exceeds max_steps = 10"):
+        reverse_sde_sample(S.VPSDE(), lambda x, t: -x, (2, 2), n_steps=11)

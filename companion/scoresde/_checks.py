@@ -10,8 +10,10 @@ wrong answer.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Sequence
 from numbers import Integral, Real
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -23,6 +25,8 @@ __all__ = [
     "check_time",
     "check_same_shape_dtype",
     "check_noise_level",
+    "check_module_input",
+    "check_writable_file",
     "check_tensor",
     "check_finite",
     "check_same_device",
@@ -45,7 +49,9 @@ class DivergenceError(FloatingPointError, ValueError):
     """
 
 
-#: Default bound on the number of steps of a solver, Brownian grid or sampler (override with ``max_steps=``).
+#: Default bound on the number of steps of a solver, Brownian grid or sampler, read at each call: override it
+#: with the ``max_steps=`` argument (``solve``, ``BrownianPath.sample``, ``langevin``, ``annealed_langevin``), or
+#: by setting ``scoresde._checks.MAX_STEPS`` (the reverse-time samplers, ``BrownianPath.refine``).
 MAX_STEPS = 10_000_000
 
 
@@ -53,8 +59,8 @@ def check_steps(n: int, name: str, max_steps: int | None = None) -> int:
     """Refuse ``n`` steps beyond ``max_steps`` (default :data:`MAX_STEPS`): work and memory stay bounded."""
     limit = MAX_STEPS if max_steps is None else check_positive_int(max_steps, "max_steps")
     if n > limit:
-        raise ValueError(f"{name} = {n} steps exceeds max_steps = {limit}; use a larger step, or pass "
-                         f"max_steps={n} if you really mean it")
+        raise ValueError(f"{name} = {n} steps exceeds max_steps = {limit}; use fewer steps, or raise the limit "
+                         f"(max_steps={n} where the function takes it, else scoresde._checks.MAX_STEPS)")
     return n
 
 
@@ -92,6 +98,8 @@ def check_tensor(
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device (a shape without data); move it to 'cpu' or 'cuda'")
     if floating and not torch.is_floating_point(x):
         raise TypeError(f"{name} must have a floating-point dtype, got {x.dtype}")
     if ndim is not None and x.ndim != ndim:
@@ -101,6 +109,8 @@ def check_tensor(
             f"{name} must have at least {min_dim} dimensions (batch, *event_shape), "
             f"got shape {tuple(x.shape)}"
         )
+    if (min_dim is not None or (ndim is not None and ndim >= 2)) and x.ndim >= 1 and x.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (shape {tuple(x.shape)}); pass at least one sample")
     if finite:
         check_finite(x, name)
     return x
@@ -261,3 +271,34 @@ def check_same_shape_dtype(out: torch.Tensor, x: torch.Tensor, what: str) -> tor
     if out.dtype != x.dtype:
         raise TypeError(f"{what} has dtype {out.dtype}, expected the input's dtype {x.dtype}")
     return out
+
+
+def check_module_input(x: torch.Tensor, module: torch.nn.Module, name: str = "x") -> torch.Tensor:
+    """Refuse ``x`` whose dtype or device differs from ``module``'s parameters (torch's own error is a matmul
+    message that names neither); a module without parameters accepts anything."""
+    p = next(module.parameters(), None)
+    if p is None:
+        return x
+    if x.dtype != p.dtype:
+        raise TypeError(f"{name} has dtype {x.dtype} but {type(module).__name__}'s parameters are {p.dtype}; "
+                        f"convert one of them (e.g. {name}.to({p.dtype}) or model.to({x.dtype}))")
+    if x.device != p.device:
+        raise ValueError(f"{name} is on {x.device} but {type(module).__name__} is on {p.device}; move one of them")
+    return x
+
+
+def check_writable_file(path: Any, name: str) -> Path:
+    """``path`` as a ``Path`` whose nearest existing parent is a writable directory (created later), else raise."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
+    target = Path(path)
+    if target.is_dir():
+        raise ValueError(f"{name} {str(target)!r} is a directory; give a file name")
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"{name} {str(target)!r}: {str(parent)!r} is a file, not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{name} {str(target)!r}: the directory {str(parent)!r} is not writable")
+    return target

@@ -192,7 +192,7 @@ def hutchinson_trace(
     batch = x.shape[0]
     values = []
     if method == "jvp":
-        xd = x.detach()
+        xd = x.detach().contiguous()  # an expanded (stride-0) x would make the dual tensor's writes overlap
         for v in probes:
             y, av = torch.func.jvp(f, (xd,), (v,))
             check_output_like(y, xd, "f")

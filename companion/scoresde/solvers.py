@@ -37,6 +37,7 @@ from typing import Literal
 import torch
 
 from ._checks import (
+    check_steps,
     DivergenceError,
     check_same_shape_dtype,
     check_bool,
@@ -162,6 +163,7 @@ def solve(
     bm: BrownianPath | None = None,
     generator: torch.Generator | None = None,
     progress: bool = False,
+    max_steps: int | None = None,
 ) -> torch.Tensor:
     r"""Solve :math:`\mathrm dx = f\,\mathrm dt + G\,\mathrm dW` from ``x0`` at ``ts[0]`` and return the states at ``ts``.
 
@@ -182,6 +184,8 @@ def solve(
             contains ``ts`` (to drive two solvers with the same noise); cast to ``x0``'s dtype.
         generator: a ``torch.Generator`` on ``x0``'s device for the increments (``None``: global RNG).
         progress: show a tqdm progress bar over the steps.
+        max_steps: refuse a grid of more steps than this (default :data:`scoresde._checks.MAX_STEPS`, 10^7);
+            checked before the grid is built.
 
     Returns:
         The states at ``ts``, shape ``(len(ts), *x0.shape)``, on ``x0``'s device (not differentiable).
@@ -226,11 +230,14 @@ def solve(
         record = _indices_in(grid_out, grid)
     elif dt is not None:
         dt = check_positive_float(dt, "dt")
+        span = float(torch.diff(grid_out).abs().sum())
+        check_steps(math.ceil(span / dt) + grid_out.numel(), f"the grid for dt={dt:g}", max_steps)
         grid, record = _refine_grid(grid_out, dt)
     else:
         grid, record = grid_out, list(range(grid_out.numel()))
     check_generator(generator, device)
 
+    check_steps(grid.numel() - 1, "the number of steps", max_steps)
     hs = torch.diff(grid).tolist()
     n_steps = len(hs)
     t_dev = grid.to(device=device, dtype=x0.dtype)

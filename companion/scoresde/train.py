@@ -48,6 +48,8 @@ from torch import nn
 
 from . import losses as _losses
 from ._checks import (
+    check_module_input,
+    check_writable_file,
     DivergenceError,
     check_callable,
     check_choice,
@@ -273,6 +275,8 @@ def _resolve_device(device: str | torch.device, distributed: bool) -> torch.devi
         dev = torch.device(device)
     except RuntimeError as err:
         raise ValueError(f"unknown device {device!r}: {err}") from err
+    if dev.type == "meta":
+        raise ValueError("device 'meta' holds no data and cannot train; use 'cpu' or 'cuda'")
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"device {device!r} requested but CUDA is not available")
@@ -400,6 +404,8 @@ def train(
         config["model"] = None
 
     model.to(dev).train()
+    if isinstance(data, torch.Tensor):
+        check_module_input(data[:1], model, "data")
     net: nn.Module = model
     if is_dist:
         from torch.nn.parallel import DistributedDataParallel
@@ -414,7 +420,7 @@ def train(
 
     history: list[float] = []
     start = 0
-    ckpt_path = Path(checkpoint_path) if checkpoint_path is not None else None
+    ckpt_path = check_writable_file(checkpoint_path, "checkpoint_path") if checkpoint_path is not None else None
     if resume and ckpt_path is not None and ckpt_path.is_file():
         ckpt = load_checkpoint(ckpt_path, map_location=dev)
         # everything that shapes the trajectory must match; only `steps` (how far to go) may change

@@ -39,6 +39,7 @@ from typing import Literal
 import torch
 
 from .._checks import (
+    check_steps,
     DivergenceError,
     check_bool,
     check_callable,
@@ -160,7 +161,7 @@ def reverse_sde_sample(
         Samples at time ``eps``, shape ``(n_samples, *event_shape)``.
     """
     _check_sde(sde)
-    n_steps = check_positive_int(n_steps, "n_steps")
+    n_steps = check_steps(check_positive_int(n_steps, "n_steps"), "n_steps")
     eps = _check_eps(eps, sde)
     check_choice(method, "method", SDE_METHODS)
     check_bool(progress, "progress")
@@ -217,8 +218,9 @@ def predictor_corrector_sample(
         Samples at time ``eps``, shape ``(n_samples, *event_shape)``.
     """
     _check_sde(sde)
-    n_steps = check_positive_int(n_steps, "n_steps")
+    n_steps = check_steps(check_positive_int(n_steps, "n_steps"), "n_steps")
     n_corrector = check_positive_int(n_corrector, "n_corrector", minimum=0)
+    check_steps(n_steps * (n_corrector + 1), "n_steps * (n_corrector + 1)")
     snr = check_positive_float(snr, "snr")
     eps = _check_eps(eps, sde)
     check_choice(predictor, "predictor", SDE_METHODS)
@@ -252,7 +254,7 @@ def predictor_corrector_sample(
             else:
                 x = heun_step(rsde, x, t, h, dw, ts[i + 1].expand(batch))
             if not bool(torch.isfinite(x).all()):
-                raise ValueError(
+                raise DivergenceError(
                     f"non-finite values appeared at predictor step {i} of {n_steps} "
                     f"(t = {grid[i].item():.6g}); lower snr or raise n_steps"
                 )
