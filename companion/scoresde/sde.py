@@ -96,7 +96,7 @@ def _time(t: Any, x: torch.Tensor) -> torch.Tensor:
 def _law_time(t: Any, x0: torch.Tensor) -> torch.Tensor:
     """``t`` for a closed-form law at ``x0``: ``x0`` floating (an integer ``x0`` would make ``t`` an integer),
     ``t`` finite and ``>= 0`` (a negative time has a negative variance)."""
-    check_tensor(x0, "x0", min_dim=1, finite=False)
+    check_tensor(x0, "x0", min_dim=1)
     return _time(check_time(t, "t"), x0)
 
 

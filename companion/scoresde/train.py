@@ -199,6 +199,10 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
         ValueError: the file is truncated or corrupted, holds something other than plain tensors and data,
             or is not a :mod:`scoresde.train` checkpoint.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    if isinstance(map_location, (str, torch.device)):
+        _resolve_device(map_location, False)  # an unknown or unavailable device is named as such
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
