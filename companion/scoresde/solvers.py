@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
@@ -57,9 +57,18 @@ Method = Literal["euler", "milstein", "heun"]
 METHODS: tuple[str, ...] = ("euler", "milstein", "heun")
 
 
-def _drift(sde: SDE, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """``sde.f(x, t)``, refused if its shape or dtype differs from ``x`` (no silent broadcast, checked every step)."""
-    return check_same_shape_dtype(sde.f(x, t), x, f"{type(sde).__name__}.f(x, t)")
+class _CheckedDrift:
+    """``sde`` seen by :func:`solve`'s steps, with ``f(x, t)`` refused on every call if its shape or dtype
+    differs from ``x`` (a drift returning one row would otherwise be broadcast to every row in silence)."""
+
+    def __init__(self, sde: SDE) -> None:
+        self._sde = sde
+
+    def f(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return check_same_shape_dtype(self._sde.f(x, t), x, f"{type(self._sde).__name__}.f(x, t)")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sde, name)
 
 
 def euler_maruyama_step(
@@ -74,7 +83,7 @@ def euler_maruyama_step(
         dt: the signed step :math:`\Delta t` (negative in reverse time).
         dw: the Brownian increment :math:`\Delta W_n` (``None`` for an SDE without noise).
     """
-    drift = _drift(sde, x, t) * dt
+    drift = sde.f(x, t) * dt
     if dw is None:
         return x + drift
     return x + drift + sde.g_prod(x, t, dw)
@@ -107,7 +116,7 @@ def milstein_step(
     if sde.noise_type == "scalar":
         g = g.reshape(-1, *([1] * (x.ndim - 1)))
     correction = dw.square() if sde.sde_type == "stratonovich" else dw.square() - abs(dt)
-    return x + _drift(sde, x, t) * dt + g * dw + 0.5 * g * dg * correction
+    return x + sde.f(x, t) * dt + g * dw + 0.5 * g * dg * correction
 
 
 def _check_diagonal(sde: SDE, x: torch.Tensor, t: torch.Tensor) -> None:
@@ -144,7 +153,7 @@ def heun_step(
     :math:`X_{n+1} = X_n + \tfrac12(f_n+\tilde f)\Delta t + \tfrac12(G_n+\tilde G)\Delta W_n`
     with :math:`\tilde f = f(\tilde X, t_{n+1})`, :math:`\tilde G = G(\tilde X, t_{n+1})`.
     """
-    f0 = _drift(sde, x, t)
+    f0 = sde.f(x, t)
     if dw is None:
         pred = x + f0 * dt
         return x + 0.5 * (f0 + sde.f(pred, t_next)) * dt
@@ -254,6 +263,7 @@ def solve(
         steps = tqdm(steps, desc=f"solve ({method})", total=n_steps)
 
     x = x0
+    stepped = _CheckedDrift(sde)  # type: ignore[arg-type]  (duck-types SDE for the steps)
     next_out, checked = 1, 0
     with torch.no_grad():
         for k in steps:
@@ -269,11 +279,11 @@ def solve(
             if k == 0:
                 check_output_like(sde.f(x, t), x, f"{type(sde).__name__}.f", finite=False)
             if method == "euler":
-                x = euler_maruyama_step(sde, x, t, h, dw)
+                x = euler_maruyama_step(stepped, x, t, h, dw)
             elif method == "milstein":
-                x = milstein_step(sde, x, t, h, dw)
+                x = milstein_step(stepped, x, t, h, dw)
             else:
-                x = heun_step(sde, x, t, h, dw, t_dev[k + 1].expand(batch))
+                x = heun_step(stepped, x, t, h, dw, t_dev[k + 1].expand(batch))
             check_same_shape_dtype(x, x0, f"the state after step {k} ({method!r})")
             finite[k] = torch.isfinite(x).all()
             if k + 1 == record[next_out]:
