@@ -35,6 +35,10 @@ Kinds of answers:
   with probability one. Some exercises ask for several expressions, e.g. a minimiser ``(a, b)`` or a vector field: pass a list, a tuple, a sympy
   vector, or one string such as ``"(1/s**2, mu)"``; a wrong answer is told which entries are not yet right.
 * ``"choice"`` — one of a few labelled options (a string, case and surrounding spaces ignored).
+* ``"code"`` — a function: ``check("2.4", my_function)`` calls it on hidden cases (shapes, edge cases, a
+  seed), each under a time limit, and compares with a reference; a wrong answer is told which case failed
+  and why (an exception, a wrong shape, NaN, a constant factor, the largest error), never the reference's
+  values (:mod:`scoresde.exercise_code`).
 
 sympy is imported only when an expression is checked. A string answer is data, never code: it is read by
 :func:`scoresde._safe_expr.parse_answer` (Python's ``ast`` with an allow-list of numbers, the exercise's
@@ -59,10 +63,11 @@ import torch
 from ._checks import check_choice
 from ._safe_expr import AnswerError, equal_at_points, parse_answer, sample_points, time_limit, values_at
 from .exercise_answers import EXERCISES
+from .exercise_code import CodeExercise, run_cases
 
 __all__ = ["CheckResult", "Exercise", "KINDS", "check", "describe", "hint", "exercise_ids"]
 
-KINDS: tuple[str, ...] = ("number", "vector", "expression", "choice")
+KINDS: tuple[str, ...] = ("number", "vector", "expression", "choice", "code")
 Status = Literal["correct", "not yet", "malformed"]
 
 _ID = re.compile(r"^(?P<chapter>[1-9]\d*)\.(?P<number>[1-9]\d*)$")
@@ -85,6 +90,7 @@ class Exercise:
         rtol, atol: tolerances for ``"number"`` and ``"vector"``.
         symbols: for ``"expression"``: symbol name -> sympy assumptions (e.g. ``{"t": {"positive": True}}``).
         options: for ``"choice"``: the allowed labels.
+        code: for ``"code"``: the reference function and hidden cases (:class:`scoresde.exercise_code.CodeExercise`).
     """
 
     exercise_id: str
@@ -97,6 +103,7 @@ class Exercise:
     atol: float = 1e-9
     symbols: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
     options: tuple[str, ...] = ()
+    code: CodeExercise | None = None
 
     @property
     def chapter(self) -> int:
@@ -152,17 +159,21 @@ def _build_registry(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, Exercise]
         if not _ID.match(exercise_id):
             raise ValueError(f"bad exercise id {exercise_id!r} in the registry; expected '<chapter>.<number>'")
         kind = check_choice(entry["kind"], f"kind of exercise {exercise_id}", KINDS)
+        code = entry.get("code")
+        if (kind == "code") != isinstance(code, CodeExercise):
+            raise ValueError(f"exercise {exercise_id}: kind 'code' and a CodeExercise under 'code' go together")
         registry[exercise_id] = Exercise(
             exercise_id=exercise_id,
             label=entry["label"],
             kind=kind,
             form=tuple(entry["form"]),  # type: ignore[arg-type]
             hint=tuple(entry["hint"]),  # type: ignore[arg-type]
-            encoded=entry["answer"],
+            encoded=entry["answer"] if kind != "code" else "",
             rtol=float(entry.get("rtol", 1e-6)),
             atol=float(entry.get("atol", 1e-9)),
             symbols=dict(entry.get("symbols", {})),
             options=tuple(entry.get("options", ())),
+            code=code,
         )
     return registry
 
@@ -450,6 +461,16 @@ def _check_expression(ex: Exercise, answer: Any) -> tuple[bool, str]:
     return False, f"Not yet right: entry {listed} of {n}. · 還不對的分量：第 {listed} 個（共 {n} 個）。"
 
 
+def _check_code(ex: Exercise, answer: Any) -> tuple[bool, str]:
+    """(correct, the failed case and why) for a code exercise: ``answer`` must be a function."""
+    assert ex.code is not None
+    if not callable(answer) or isinstance(answer, type):
+        raise _Malformed(f"the answer must be a function (pass it without calling it), got "
+                         f"{type(answer).__name__} · 答案應該是一個函式（直接傳入，不要呼叫它）")
+    passed, why = run_cases(ex.code, answer)
+    return passed == len(ex.code.cases), why
+
+
 # ---- the public check --------------------------------------------------------------------------------
 
 def check(exercise_id: str, answer: Any) -> CheckResult:
@@ -459,7 +480,8 @@ def check(exercise_id: str, answer: Any) -> CheckResult:
         exercise_id: ``"<chapter>.<number>"``, e.g. ``"3.2"`` (a string: as a number 3.10 would be 3.1), or
             the exercise's label, e.g. ``"ex-03-t-dw"``.
         answer: the answer, in the form :func:`describe` gives: a number, a list of numbers, an expression
-            (sympy or a string), or an option label.
+            (sympy or a string), an option label, or a function (a code exercise: run on hidden cases, each
+            under a time limit; see :mod:`scoresde.exercise_code`).
 
     Returns:
         A :class:`CheckResult` with status ``"correct"``, ``"not yet"`` (with the hint) or ``"malformed"``
@@ -479,6 +501,8 @@ def check(exercise_id: str, answer: Any) -> CheckResult:
             ok = _check_vector(ex, answer)
         elif ex.kind == "choice":
             ok = _check_choice(ex, answer)
+        elif ex.kind == "code":
+            ok, remark = _check_code(ex, answer)
         else:
             ok, remark = _check_expression(ex, answer)
     except _Malformed as why:
