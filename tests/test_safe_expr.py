@@ -138,3 +138,14 @@ def test_time_limit_interrupts_python_code():
         with _safe_expr.time_limit(0.2):
             while True:
                 pass
+
+
+def test_nested_time_limits_keep_the_outer_deadline():
+    start = time.perf_counter()
+    with pytest.raises(TimeoutError):
+        with _safe_expr.time_limit(0.3):
+            with _safe_expr.time_limit(5.0):
+                pass
+            while True:
+                pass
+    assert time.perf_counter() - start < 1.0

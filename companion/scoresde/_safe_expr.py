@@ -23,6 +23,7 @@ import contextlib
 import random
 import signal
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -384,10 +385,14 @@ def time_limit(seconds: float) -> Iterator[None]:
     def _expired(signum: int, frame: Any) -> None:
         raise TimeoutError(f"took longer than {seconds:g} s")
 
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)  # an enclosing limit keeps its deadline
+    start = time.monotonic()
     previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer else seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
