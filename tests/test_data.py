@@ -275,3 +275,9 @@ def test_digits_sampler_shapes_seed_and_fresh_noise():
 def test_digits_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.gpu
+def test_digits_sample_on_cuda():
+    x = Digits("train").sample(8, generator=torch.Generator("cuda").manual_seed(0))
+    assert x.device.type == "cuda" and x.shape == (8, 1, 8, 8)
