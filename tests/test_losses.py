@@ -601,3 +601,5 @@ def test_sde_ssm_variance_reduction_option():
     assert not torch.allclose(a, c)
     with pytest.raises(TypeError, match="variance_reduction"):
         sde_score_matching(score, x, sde, objective="ssm", variance_reduction=1)
+    with pytest.raises(ValueError, match="objective='ssm' only"):
+        sde_score_matching(score, x, sde, objective="dsm", variance_reduction=True)

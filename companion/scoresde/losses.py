@@ -396,6 +396,8 @@ def sde_score_matching(
     n = check_positive_int(n_projections, "n_projections")
     check_choice(dist, "dist", PROBE_DISTS)
     check_bool(variance_reduction, "variance_reduction")
+    if variance_reduction and objective != "ssm":
+        raise ValueError("variance_reduction=True applies to objective='ssm' only (DSM has no probe term)")
     check_generator(generator, x.device)
     if weighting == "likelihood" and sde.noise_type != "scalar":
         raise ValueError(f"weighting='likelihood' needs a scalar diffusion g(t); {type(sde).__name__} has "
