@@ -1,4 +1,4 @@
-r"""Command line: train a score-based SDE model on a 2-D toy, sample from it, and draw the samples.
+r"""Command line: train a score-based SDE model on a 2-D toy or the 8x8 digits, sample from it, draw the samples.
 
 A GPU user's path through chapter 5, one command per step::
 
@@ -13,7 +13,9 @@ checkpoint whose configuration also records the toy, the SDE and the objective, 
 :func:`load_score_model`) can rebuild everything from the file alone. ``sample`` runs one of the samplers of
 :mod:`scoresde.sampling.reverse` and, with ``--figure``, draws the samples next to fresh data; with
 ``--out`` it saves them (a tensor file, read back with ``torch.load(..., weights_only=True)``).
-The committed checkpoints of chapter 5 were written by :data:`CH05_COMMANDS`.
+The committed checkpoints of chapter 5 were written by :data:`CH05_COMMANDS`. Chapter 7 trains on images,
+``--data digits`` (a :class:`~scoresde.nets.TimeScoreConv` on :class:`~scoresde.data.Digits`, with
+``--objective dsm|ssm|ssm-vr`` and ``--n-projections``); its checkpoints were written by :data:`CH07_COMMANDS`.
 """
 
 from __future__ import annotations
@@ -181,7 +183,8 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m scoresde.cli",
-                                description="Score-based generative modelling with SDEs on 2-D toy data (chapter 5).")
+                                description="Score-based generative modelling with SDEs on 2-D toy data (chapter 5) "
+                                            "or the 8x8 digits (chapter 7).")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a time-conditional score model and write a checkpoint")
     t.add_argument("--toy", default="eight_gaussians", choices=TOY_NAMES)
