@@ -2,8 +2,11 @@
 # README command 2: run every test. Sets up .venv and the pinned packages on first use (scripts/env.sh).
 #   1. companion unit tests and book checks (bilingual pairs, zh-TW, equation labels)   -> pytest tests/
 #   2. every notebook re-executed and compared with its committed outputs (nbval, strict) -> pytest --nbval
-#   3. the book built with warnings as errors                                           -> scripts/build-book.sh
-#   4. the rendered book in a headless browser (when tests/browser exists)
+#   3. the same again under another CPU's arithmetic: PyTorch's portable kernels, MKL's compatible code path,
+#      one thread (what a student's laptop computes); the printed text must not change
+#   4. the book built with warnings as errors                                           -> scripts/build-book.sh
+#   5. the rendered book in a headless browser (when tests/browser exists)
+#   6. the student install: a clean venv with torch + companion[book] only runs every chapter and the CLI
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/env.sh"
@@ -11,22 +14,23 @@ cd "$ROOT"
 start=$(date +%s)
 step() { echo; echo "=== $1  (+$(( $(date +%s) - start )) s)"; }
 
-step "1/4 companion unit tests and book checks"
+step "1/6 companion unit tests and book checks"
 python -m pytest tests -q -p no:cacheprovider --ignore=tests/browser
 
-step "2/4 notebooks, nbval strict"
 shopt -s nullglob
 nbs=(notebooks/*.ipynb)
-if [ ${#nbs[@]} -gt 0 ]; then
-  python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-    -q -p no:cacheprovider "${nbs[@]}"
-fi
+nbval() { python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+            -q -p no:cacheprovider "${nbs[@]}"; }
+step "2/6 notebooks, nbval strict"
+nbval
+step "3/6 notebooks, nbval strict under other kernels (ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE, 1 thread)"
+ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nbval
 
-step "3/4 book build (-W)"
+step "4/6 book build (-W)"
 bash scripts/build-book.sh
 
 if [ -d tests/browser ]; then
-  step "4/4 rendered book in headless Chromium"
+  step "5/6 rendered book in headless Chromium"
   # a fresh Debian machine (CI runs as root): install the browser, its driver and a CJK font for screenshots
   if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
      || ! fc-list : family 2>/dev/null | grep "Noto Sans CJK" >/dev/null; then
@@ -39,4 +43,7 @@ if [ -d tests/browser ]; then
   # the built HTML: offline (no external script/stylesheet), launch buttons; then the browser test
   SCORESDE_BOOK_BUILT=1 python -m pytest tests/book/test_offline.py tests/browser -q -p no:cacheprovider
 fi
+
+step "6/6 the student install (torch + companion[book] in a clean venv) runs every chapter and the CLI"
+bash scripts/student-path.sh
 step "all tests passed in $(( $(date +%s) - start )) s"

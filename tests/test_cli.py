@@ -152,3 +152,90 @@ def test_train_and_sample_on_cuda(tmp_path):
     assert x.device.type == "cuda" and x.shape == (64, 2)
     model, _, _ = load_score_model(path, map_location="cuda")
     assert next(model.parameters()).device.type == "cuda"
+
+
+# ---- chapter 7: --data digits, the ssm-vr objective, and the committed digit checkpoints ----------------------
+
+from scoresde.cli import CH07_COMMANDS, OBJECTIVES, image_grid  # noqa: E402
+from scoresde.nets import TimeScoreConv  # noqa: E402
+
+DIGITS_SMALL = ["--data", "digits", "--steps", "6", "--batch-size", "16", "--hidden", "4", "--depth", "1"]
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_train_on_digits_every_objective_then_sample_images(tmp_path, objective):
+    path = tmp_path / "d.pt"
+    main(["train", *DIGITS_SMALL, "--objective", objective, "--n-projections", "2", "--checkpoint", str(path)])
+    model, sde, info = load_score_model(path)
+    assert isinstance(model, TimeScoreConv) and info["toy"] == "digits" and info["objective"] == objective
+    assert bool(torch.isfinite(load_checkpoint(path)["losses"]).all())
+    x = main(["sample", "--checkpoint", str(path), "--sampler", "sde", "--n-steps", "3", "--n-samples", "5",
+              "--out", str(tmp_path / "x.pt"), "--figure", str(tmp_path / "x.png")])
+    assert x.shape == (5, 1, 8, 8) and (tmp_path / "x.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_ssm_vr_objective_is_a_different_loss_than_ssm(tmp_path):
+    losses = {}
+    for objective in ("ssm", "ssm-vr"):
+        path = tmp_path / f"{objective}.pt"
+        main(["train", *DIGITS_SMALL, "--objective", objective, "--checkpoint", str(path)])
+        losses[objective] = load_checkpoint(path)["losses"]
+    assert not torch.equal(losses["ssm"], losses["ssm-vr"])
+
+
+def test_digits_cli_bad_input(tmp_path):
+    with pytest.raises(SystemExit):
+        main(["train", "--data", "mnist", "--checkpoint", str(tmp_path / "a.pt")])
+    with pytest.raises(SystemExit):
+        main(["train", "--objective", "ism", "--checkpoint", str(tmp_path / "a.pt")])
+    with pytest.raises(ValueError, match="--n-projections"):
+        main(["train", *DIGITS_SMALL, "--n-projections", "0", "--checkpoint", str(tmp_path / "a.pt")])
+
+
+def test_image_grid_tiles_images_in_order():
+    imgs = torch.arange(3, dtype=torch.float32).reshape(3, 1, 1, 1) / 2 - 0.5  # -0.5, 0, 0.5
+    grid = image_grid(imgs, ncols=2, pad=1)
+    assert grid.shape == (3, 3)
+    assert grid[0, 0] == -0.5 and grid[0, 2] == 0.0 and grid[2, 0] == 0.5 and grid[1, 1] == -1.0
+
+
+@pytest.mark.parametrize("name", sorted(CH07_COMMANDS))
+def test_committed_digit_checkpoints_match_their_command(name):
+    """The committed ch07 checkpoints are what CH07_COMMANDS writes (steps, batch, seed, objective, network);
+    every one is below 2 MB and its EMA model gives finite scores of the right shape."""
+    path = CHECKPOINTS / f"{name}.pt"
+    assert path.stat().st_size < 2 * 2**20
+    ckpt = load_checkpoint(path)
+    cmd = CH07_COMMANDS[name]
+    assert f"--steps {ckpt['step']}" in cmd and f"--batch-size {ckpt['config']['batch_size']}" in cmd
+    assert ckpt["config"]["seed"] == 0 and f"--checkpoint companion/scoresde/checkpoints/{name}.pt" in cmd
+    model, sde, info = load_score_model(path)
+    assert f"--objective {info['objective']} " in cmd and info["toy"] == "digits" and isinstance(sde, VPSDE)
+    assert isinstance(model, TimeScoreConv) and f"--hidden {model.config['width']}" in cmd
+    out = model(torch.zeros(3, 1, 8, 8), torch.full((3,), 0.5))
+    assert out.shape == (3, 1, 8, 8) and bool(torch.isfinite(out).all())
+
+
+def test_make_ch7_runs_the_commands(tmp_path, capsys):
+    from scoresde.checkpoints import make_ch7
+
+    argv = make_ch7.argv_of("ch07_vp_ssm_vr", tmp_path, steps=3)
+    assert argv[0] == "train" and "--data" in argv and argv[argv.index("--steps") + 1] == "3"
+    threads = torch.get_num_threads()
+    try:
+        make_ch7.main(["--only", "ch07_vp_dsm", "--out", str(tmp_path), "--steps", "2"])
+    finally:
+        torch.set_num_threads(threads)  # make_ch7 trains on one thread
+    assert "CPU time" in capsys.readouterr().out and load_checkpoint(tmp_path / "ch07_vp_dsm.pt")["step"] == 2
+    with pytest.raises(ValueError, match="unknown run"):
+        make_ch7.argv_of("ch07_vp_ism")
+
+
+@pytest.mark.gpu
+def test_train_and_sample_digits_on_cuda(tmp_path):
+    path = tmp_path / "d.pt"
+    main(["train", *DIGITS_SMALL, "--objective", "ssm", "--n-projections", "4", "--device", "cuda",
+          "--checkpoint", str(path)])
+    x = main(["sample", "--checkpoint", str(path), "--device", "cuda", "--sampler", "pc", "--n-steps", "5",
+              "--n-samples", "8", "--out", str(tmp_path / "x.pt")])
+    assert x.device.type == "cuda" and x.shape == (8, 1, 8, 8)

@@ -204,3 +204,80 @@ def test_cuda_sampling_and_score():
         assert make_toy(name).sample(16, device="cuda").device.type == "cuda"
     with pytest.raises(ValueError, match="device"):
         gmm.sample(4, generator=torch.Generator().manual_seed(0), device="cuda")
+
+
+# ---- the 8x8 digits (chapter 7) -----------------------------------------------------------------------------
+
+from scoresde.data import DIGIT_LEVELS, Digits, digits_split, digits_to_unit  # noqa: E402
+
+
+def test_digits_split_is_seeded_disjoint_and_complete():
+    tr, ytr = digits_split("train")
+    te, yte = digits_split("test")
+    al, yal = digits_split("all")
+    assert tr.shape == (1438, 1, 8, 8) and te.shape == (359, 1, 8, 8) and al.shape == (1797, 1, 8, 8)
+    assert tr.dtype == torch.int64 and int(al.min()) == 0 and int(al.max()) == DIGIT_LEVELS - 1
+    assert set(ytr.tolist()) == set(range(10)) and set(yte.tolist()) == set(range(10))
+    # the two splits together are the whole set: compare sorted flattened images with labels
+    key = lambda imgs, ys: sorted(map(tuple, torch.cat([imgs.reshape(len(ys), -1), ys[:, None]], 1).tolist()))  # noqa: E731
+    assert key(torch.cat([tr, te]), torch.cat([ytr, yte])) == key(al, yal)
+    tr2, _ = digits_split("train")
+    tr3, _ = digits_split("train", seed=1)
+    assert torch.equal(tr, tr2) and not torch.equal(tr, tr3)
+    assert digits_split("test", test_fraction=0.5)[0].shape[0] == 898  # round(0.5 * 1797)
+
+
+def test_digits_to_unit_scaling_and_dequantisation_stay_in_their_bins():
+    k = torch.arange(DIGIT_LEVELS).repeat(200)
+    x = digits_to_unit(k)
+    assert float(x.min()) == -1.0 and float(x.max()) == 1.0
+    xd = digits_to_unit(k, dequantize=True, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    lo, hi = 2 * k / DIGIT_LEVELS - 1, 2 * (k + 1) / DIGIT_LEVELS - 1
+    assert bool(((xd >= lo) & (xd < hi)).all())
+    u = (xd + 1) * DIGIT_LEVELS / 2 - k  # the uniform noise: mean 1/2, variance 1/12 (5 SE)
+    assert abs(float(u.mean()) - 0.5) < 5 * math.sqrt(1 / 12 / u.numel())
+    mutated = digits_to_unit(k + 1 - (k == DIGIT_LEVELS - 1).long(), dequantize=True,
+                             generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert not bool(((mutated >= lo) & (mutated < hi)).all())  # the bin check catches shifted levels
+
+
+def test_digits_sampler_shapes_seed_and_fresh_noise():
+    data = Digits("train")
+    a = data.sample(16, generator=torch.Generator().manual_seed(3))
+    b = data.sample(16, generator=torch.Generator().manual_seed(3))
+    assert a.shape == (16, 1, 8, 8) and a.dtype == torch.float32
+    torch.testing.assert_close(a, b)
+    assert bool((a >= -1).all() and (a < 1).all())
+    plain = Digits("test", dequantize=False).sample(500, generator=torch.Generator().manual_seed(4))
+    levels = (plain + 1) * (DIGIT_LEVELS - 1) / 2
+    torch.testing.assert_close(levels, levels.round())  # exactly the 17 grey levels
+    assert "train" in repr(data) and "1438" in repr(data)
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: digits_split("valid"), ValueError, "unknown split"),
+        (lambda: digits_split("train", test_fraction=1.0), ValueError, r"\(0, 1\)"),
+        (lambda: digits_split("train", test_fraction=0.0), ValueError, "> 0"),
+        (lambda: digits_split("train", seed=-1), ValueError, ">= 0"),
+        (lambda: digits_split("train", seed=1.5), TypeError, "int"),
+        (lambda: digits_to_unit(torch.ones(3)), TypeError, "integer"),
+        (lambda: digits_to_unit([1, 2]), TypeError, "integer"),
+        (lambda: digits_to_unit(torch.tensor([17])), ValueError, "0 … 16"),
+        (lambda: digits_to_unit(torch.tensor([-1])), ValueError, "0 … 16"),
+        (lambda: digits_to_unit(torch.tensor([1]), dequantize=1), TypeError, "bool"),
+        (lambda: digits_to_unit(torch.tensor([1]), dtype=torch.int32), TypeError, "floating"),
+        (lambda: Digits("train", dequantize="yes"), TypeError, "bool"),
+        (lambda: Digits("train").sample(0), ValueError, ">= 1"),
+    ],
+)
+def test_digits_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+@pytest.mark.gpu
+def test_digits_sample_on_cuda():
+    x = Digits("train").sample(8, generator=torch.Generator("cuda").manual_seed(0))
+    assert x.device.type == "cuda" and x.shape == (8, 1, 8, 8)

@@ -142,6 +142,28 @@ DERIVED = {"1.3": _derive_1_3, "3.1": _derive_3_1, "3.2": _derive_3_2, "3.3": _d
            "5.1": _derive_5_1, "5.3": _derive_5_3, "6.1": _derive_6_1, "6.2": _derive_6_2}
 
 
+def _derive_7_1():
+    M = sp.Symbol("M", positive=True)
+    repeated, shared = M * (1 + 1), 1 + M * 1  # units: forward passes + directional products
+    return sp.simplify(shared / repeated)
+
+
+def _derive_7_2():
+    D = 64
+    neg_log_p = D * sp.log(2)  # p = 2^-64 on [-1, 1]^64
+    return float((neg_log_p / D + sp.log(sp.Rational(17, 2))) / sp.log(2))
+
+
+def _derive_7_3():
+    d, s = sp.symbols("d s", positive=True)
+    # Gaussian probes: Var(v^T A v) = ||A||_F^2 + tr(A^2) with A = -I/s^2 (book: eq-hutchinson-variance)
+    gaussian = d / s**4 + d / s**4
+    return [gaussian, sp.Integer(0)]  # sphere: |v|^2 = d exactly
+
+
+DERIVED.update({"7.1": _derive_7_1, "7.2": _derive_7_2, "7.3": _derive_7_3})
+
+
 def test_every_registered_exercise_is_derived_here():
     assert set(DERIVED) == set(EXERCISES), "add an independent derivation for each registered exercise"
 

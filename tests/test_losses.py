@@ -477,3 +477,129 @@ def test_cuda_matches_cpu_and_rejects_mixed_devices(method):
         denoising_score_matching(net_cuda, xc, torch.ones(32, dtype=F64))
     with pytest.raises(ValueError, match="returned a tensor on"):
         sliced_score_matching(lambda z: z.cuda(), x, method="vjp")
+
+
+# ---- several probes share one forward pass: the same value and gradient as the repeated batch ----------------
+
+def ssm_repeated_reference(score_fn, x, v, vr):
+    """The reference implementation's multi-probe SSM: the batch repeated M times, one double backward.
+
+    ``v`` has shape (M, batch, *event); row m*batch + b of the repeated batch holds sample b with probe m."""
+    M, batch = v.shape[:2]
+    xr = x.detach().repeat(M, *([1] * (x.ndim - 1))).requires_grad_(True)
+    vr_ = v.reshape(M * batch, *x.shape[1:])
+    s = score_fn(xr)
+    vs = (vr_ * s).reshape(M * batch, -1).sum(1)
+    (grad_vs,) = torch.autograd.grad(vs.sum(), xr, create_graph=True)
+    quad = (vr_ * grad_vs).reshape(M * batch, -1).sum(1)
+    first = 0.5 * s.reshape(M * batch, -1).square().sum(1) if vr else 0.5 * vs.square()
+    return (first + quad).reshape(M, batch).mean(0)
+
+
+class TinyConvScore(torch.nn.Module):
+    """A smooth convolutional score on (batch, 1, 8, 8) images (rows independent), float64."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.a = torch.nn.Conv2d(1, 4, 3, padding=1).double()
+        self.b = torch.nn.Conv2d(4, 1, 3, padding=1).double()
+
+    def forward(self, x):
+        return self.b(torch.tanh(self.a(x)))
+
+
+@pytest.mark.parametrize("dist", DISTS)
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("vr", [False, True])
+@pytest.mark.parametrize("M", [1, 4])
+@pytest.mark.parametrize("event", [(3,), (1, 8, 8)], ids=["vector", "image"])
+def test_shared_forward_equals_repeated_batch_in_value_and_gradient(dist, method, vr, M, event):
+    """The companion (S(x) once, M batched directional products) against the repeated-batch reference with the
+    same probes: per-row values and every parameter gradient agree to rounding."""
+    net = mlp(seed=7) if event == (3,) else TinyConvScore()
+    params = list(net.parameters())
+    x = torch.randn(6, *event, generator=torch.Generator().manual_seed(2), dtype=F64)
+    per = sliced_score_matching(net, x, M, dist, vr, torch.Generator().manual_seed(5), method=method,
+                                reduction="none")
+    v = sample_probes((M, 6, *event), dist, generator=torch.Generator().manual_seed(5), dtype=F64,
+                      event_dims=len(event))
+    ref = ssm_repeated_reference(net, x, v, vr)
+    torch.testing.assert_close(per, ref)
+    for a, b in zip(torch.autograd.grad(per.mean(), params), torch.autograd.grad(ref.mean(), params)):
+        torch.testing.assert_close(a, b)
+
+
+def test_sphere_probes_are_normalised_per_image_over_all_event_dims():
+    """Every probe of an image (1, 8, 8) has squared norm 64 exactly; a probe normalised row by row of the
+    image (the last dimension only) would give a different value, which the equality test above catches."""
+    x = torch.randn(5, 1, 8, 8, generator=torch.Generator().manual_seed(0), dtype=F64)
+    v = sample_probes((3, 5, 1, 8, 8), "sphere", generator=torch.Generator().manual_seed(1), dtype=F64,
+                      event_dims=3)
+    torch.testing.assert_close(v.square().sum((2, 3, 4)), torch.full((3, 5), 64.0, dtype=F64))
+    wrong = sample_probes((3, 5, 1, 8, 8), "sphere", generator=torch.Generator().manual_seed(1), dtype=F64)
+    net = TinyConvScore()
+    good = ssm_repeated_reference(net, x, v, False)
+    bad = ssm_repeated_reference(net, x, wrong, False)
+    per = sliced_score_matching(net, x, 3, "sphere", generator=torch.Generator().manual_seed(1), reduction="none")
+    torch.testing.assert_close(per, good)
+    assert not torch.allclose(per, bad)
+
+
+def test_score_fn_is_called_once_on_the_unrepeated_batch():
+    """The M probes share one forward pass: one call, on batch rows (not M * batch)."""
+    net = mlp(seed=8)
+    calls = []
+
+    def counted(y):
+        calls.append(y.shape[0])
+        return net(y)
+
+    x = torch.randn(7, 3, generator=torch.Generator().manual_seed(0), dtype=F64)
+    for method in METHODS:
+        calls.clear()
+        sliced_score_matching(counted, x, 16, generator=torch.Generator().manual_seed(0), method=method)
+        assert calls == [7], (method, calls)
+
+
+def test_repeated_reference_check_catches_a_broken_shared_path(monkeypatch):
+    """Mutation: a shared path that pairs every probe with the first probe's cotangent is caught by the
+    equality test against the repeated batch."""
+    import scoresde.losses as losses_mod
+
+    real = losses_mod._shared_vjp
+
+    def broken(score_fn, x, v):
+        s, av = real(score_fn, x, v[:1].expand_as(v))
+        return s, av
+
+    monkeypatch.setattr(losses_mod, "_shared_vjp", broken)
+    net = mlp(seed=9)
+    x = torch.randn(6, 3, generator=torch.Generator().manual_seed(2), dtype=F64)
+    per = sliced_score_matching(net, x, 4, generator=torch.Generator().manual_seed(5), method="vjp",
+                                reduction="none")
+    v = sample_probes((4, 6, 3), generator=torch.Generator().manual_seed(5), dtype=F64)
+    assert not torch.allclose(per, ssm_repeated_reference(net, x, v, False))
+
+
+def test_sde_ssm_variance_reduction_option():
+    """sde_score_matching(objective="ssm", variance_reduction=True) is SSM-VR at the drawn times: with a score
+    whose Jacobian is diagonal and Rademacher probes, VR removes every probe's randomness."""
+    from scoresde.losses import sde_score_matching
+    from scoresde.sde import VPSDE
+
+    sde = VPSDE()
+    x = torch.randn(5, 1, 8, 8, generator=torch.Generator().manual_seed(0), dtype=F64)
+    score = lambda y, t: -y * (1 + t[:, None, None, None])  # noqa: E731
+    a = sde_score_matching(score, x, sde, objective="ssm", variance_reduction=True,
+                           generator=torch.Generator().manual_seed(1), reduction="none")
+    b = sde_score_matching(score, x, sde, objective="ssm", variance_reduction=True, n_projections=3,
+                           generator=torch.Generator().manual_seed(1), reduction="none")
+    torch.testing.assert_close(a, b)  # same t and z (drawn first), probes do not matter
+    c = sde_score_matching(score, x, sde, objective="ssm", generator=torch.Generator().manual_seed(1),
+                           reduction="none")
+    assert not torch.allclose(a, c)
+    with pytest.raises(TypeError, match="variance_reduction"):
+        sde_score_matching(score, x, sde, objective="ssm", variance_reduction=1)
+    with pytest.raises(ValueError, match="objective='ssm' only"):
+        sde_score_matching(score, x, sde, objective="dsm", variance_reduction=True)

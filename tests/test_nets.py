@@ -146,3 +146,81 @@ def test_cuda_matches_cpu_and_rejects_mixed_devices():
     torch.testing.assert_close(net(x.cuda(), t.cuda()).cpu(), cpu, rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="same device"):
         net(x.cuda(), t)
+
+
+# ---- the convolutional, time-conditional score model for images (chapter 7) ---------------------------------
+
+from scoresde.nets import TimeScoreConv  # noqa: E402
+
+
+@pytest.mark.parametrize("embedding", ["fourier", "sinusoidal"])
+@pytest.mark.parametrize("shape", [(1, 8, 8), (3, 5, 7)], ids=["digits", "rgb-odd"])
+def test_time_score_conv_shapes_time_dependence_and_row_independence(embedding, shape):
+    net = TimeScoreConv(shape[0], width=8, depth=2, embedding=embedding, embed_dim=8, generator=gen(20))
+    x = torch.randn(4, *shape, generator=gen(21))
+    t1, t2 = torch.full((4,), 0.1), torch.full((4,), 0.9)
+    out = net(x, t1)
+    assert out.shape == x.shape
+    assert float((out - net(x, t2)).abs().max()) > 1e-4  # the output depends on t
+    torch.testing.assert_close(net(x[2:3], t1[2:3]), out[2:3])  # rows independent: no batch statistics
+    again = TimeScoreConv(shape[0], width=8, depth=2, embedding=embedding, embed_dim=8, generator=gen(20))
+    torch.testing.assert_close(again(x, t1), out)
+
+
+def test_time_score_conv_receptive_field_and_gradients():
+    """Depth 3: a 9-pixel receptive field, so a centre output pixel of an 8x8 image depends on every input pixel;
+    gradients reach every parameter; the activation is smooth (the Jacobian varies with x)."""
+    net = TimeScoreConv(1, 8, 3, generator=gen(22))
+    x = torch.randn(2, 1, 8, 8, generator=gen(23))
+    t = torch.rand(2, generator=gen(24))
+    jac = torch.func.jacrev(lambda z: net(z[None], t[:1])[0])(x[0])  # (1, 8, 8, 1, 8, 8)
+    assert bool((jac[0, 3, 3].abs() > 0).all())  # a centre output pixel sees the whole image
+    assert float(jac[0, 0, 0, 0, 7, 7].abs()) == 0.0  # the corner sees 4 pixels away, not the far corner
+    jac2 = torch.func.jacrev(lambda z: net(z[None], t[:1])[0])(x[1])
+    assert float((jac - jac2).abs().max()) > 1e-6
+    net(x, t).square().sum().backward()
+    assert all(p.grad is not None and float(p.grad.abs().max()) > 0 for p in net.parameters())
+    shallow = TimeScoreConv(1, 8, 1, generator=gen(22))  # 5-pixel field: the centre misses the corners
+    jac_s = torch.func.jacrev(lambda z: shallow(z[None], t[:1])[0])(x[0])
+    assert float(jac_s[0, 3, 3, 0, 7, 7].abs()) == 0.0 and float(jac_s[0, 3, 3, 0, 5, 5].abs()) > 0
+
+
+def test_time_score_conv_config_round_trip():
+    net = TimeScoreConv(1, 6, 2, "softplus", "sinusoidal", 4, 2.0, generator=gen(25))
+    rebuilt = from_config(net.config)
+    assert type(rebuilt) is TimeScoreConv and rebuilt.config == net.config
+    rebuilt.load_state_dict(net.state_dict())
+    x, t = torch.randn(3, 1, 8, 8, generator=gen(26)), torch.rand(3, generator=gen(27))
+    torch.testing.assert_close(rebuilt(x, t), net(x, t))
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: TimeScoreConv(1, activation="relu"), ValueError, "unknown activation"),
+        (lambda: TimeScoreConv(0), ValueError, ">= 1"),
+        (lambda: TimeScoreConv(1, width=0), ValueError, ">= 1"),
+        (lambda: TimeScoreConv(1, depth=1.0), TypeError, "int"),
+        (lambda: TimeScoreConv(1, embedding="learned"), ValueError, "unknown embedding"),
+        (lambda: TimeScoreConv(1, embed_dim=5), ValueError, "even"),
+        (lambda: TimeScoreConv(1)(torch.ones(4, 64), torch.ones(4)), ValueError, "4 dimensions"),
+        (lambda: TimeScoreConv(1)(torch.ones(4, 3, 8, 8), torch.ones(4)), ValueError, r"\(batch, 1, H, W\)"),
+        (lambda: TimeScoreConv(1)(torch.ones(4, 1, 8, 8, dtype=torch.int64), torch.ones(4)), TypeError, "floating"),
+        (lambda: TimeScoreConv(1)(torch.ones(4, 1, 8, 8), torch.ones(3)), ValueError, r"shape \(4,\)"),
+        (lambda: TimeScoreConv(1)(torch.ones(4, 1, 8, 8), torch.ones(4, 1)), ValueError, "1 dimensions"),
+    ],
+)
+def test_time_score_conv_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+@pytest.mark.gpu
+def test_time_score_conv_cuda_matches_cpu():
+    net = TimeScoreConv(1, 8, 2, generator=gen(28))
+    x, t = torch.randn(4, 1, 8, 8, generator=gen(29)), torch.rand(4, generator=gen(30))
+    cpu = net(x, t)
+    net = net.cuda()
+    torch.testing.assert_close(net(x.cuda(), t.cuda()).cpu(), cpu, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="same device"):
+        net(x.cuda(), t)

@@ -16,6 +16,7 @@ standard errors, and a permutation energy-distance test against fresh data that 
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
@@ -222,12 +223,34 @@ def test_progress_bar_gives_the_same_samples(capsys):
     assert "5/5" in capsys.readouterr().err
 
 
-def test_a_sampler_that_blows_up_says_so():
-    sde = SDES["vp"]
-    with pytest.raises(ValueError, match="non-finite"):
-        predictor_corrector_sample(sde, lambda x, t: 1e300 * x, (10, 2), n_steps=5)
-    with pytest.raises(ValueError, match="non-finite"):
-        reverse_sde_sample(sde, lambda x, t: 1e300 * x, (10, 2), n_steps=5)
+def _late_blow_up(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """A score that is finite and harmless for t > 1/2 and explodes below: a divergence mid-run, after the
+    samplers' pre-flight check of the score at t = T has passed."""
+    return -x if float(t.reshape(-1)[0]) > 0.5 else 1e300 * x.sign()
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        lambda: reverse_sde_sample(SDES["vp"], _late_blow_up, (10, 2), n_steps=20),
+        lambda: predictor_corrector_sample(SDES["vp"], _late_blow_up, (10, 2), n_steps=20),
+        lambda: predictor_corrector_sample(SDES["vp"], _late_blow_up, (10, 2), n_steps=20, n_corrector=0),
+        lambda: probability_flow_sample(SDES["vp"], _late_blow_up, (10, 2), method="euler", n_steps=20),
+        lambda: probability_flow_sample(SDES["vp"], _late_blow_up, (10, 2), method="heun", n_steps=20),
+    ],
+    ids=["reverse_sde", "pc", "pc_no_corrector", "flow_euler", "flow_heun"],
+)
+def test_a_sampler_that_blows_up_mid_run_names_the_step(sample):
+    with pytest.raises((ValueError, FloatingPointError), match="non-finite") as info:
+        sample()
+    steps = [int(k) for k in re.findall(r"step (\d+)", str(info.value))]
+    assert steps, f"the error does not name the step: {info.value}"
+    assert 5 <= steps[0] < 20, f"diverged at t < 1/2, i.e. after step 10 of 20; the error says {steps[0]}"
+
+
+def test_a_flow_that_blows_up_mid_run_with_dopri5_says_so():
+    with pytest.raises((ValueError, FloatingPointError), match="non-finite"):
+        probability_flow_sample(SDES["vp"], _late_blow_up, (10, 2))
 
 
 def vp_score(x, t):

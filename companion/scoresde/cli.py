@@ -1,4 +1,4 @@
-r"""Command line: train a score-based SDE model on a 2-D toy, sample from it, and draw the samples.
+r"""Command line: train a score-based SDE model on a 2-D toy or the 8x8 digits, sample from it, draw the samples.
 
 A GPU user's path through chapter 5, one command per step::
 
@@ -13,7 +13,9 @@ checkpoint whose configuration also records the toy, the SDE and the objective, 
 :func:`load_score_model`) can rebuild everything from the file alone. ``sample`` runs one of the samplers of
 :mod:`scoresde.sampling.reverse` and, with ``--figure``, draws the samples next to fresh data; with
 ``--out`` it saves them (a tensor file, read back with ``torch.load(..., weights_only=True)``).
-The committed checkpoints of chapter 5 were written by :data:`CH05_COMMANDS`.
+The committed checkpoints of chapter 5 were written by :data:`CH05_COMMANDS`. Chapter 7 trains on images,
+``--data digits`` (a :class:`~scoresde.nets.TimeScoreConv` on :class:`~scoresde.data.Digits`, with
+``--objective dsm|ssm|ssm-vr`` and ``--n-projections``); its checkpoints were written by :data:`CH07_COMMANDS`.
 """
 
 from __future__ import annotations
@@ -28,14 +30,15 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_positive_int
-from .data import TOY_NAMES, make_toy
+from .data import TOY_NAMES, Digits, make_toy
 from .losses import sde_score_matching
-from .nets import TimeScoreMLP
+from .nets import TimeScoreConv, TimeScoreMLP
 from .sampling.reverse import predictor_corrector_sample, probability_flow_sample, reverse_sde_sample
 from .sde import SDE, SubVPSDE, VESDE, VPSDE
 from .train import load_checkpoint, load_trained, train
 
-__all__ = ["SDE_NAMES", "SAMPLERS", "CH05_COMMANDS", "make_sde", "load_score_model", "draw", "main"]
+__all__ = ["SDE_NAMES", "SAMPLERS", "DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "make_sde",
+           "load_score_model", "image_grid", "draw", "main"]
 
 SDE_NAMES: tuple[str, ...] = ("vp", "subvp", "ve")
 SAMPLERS: tuple[str, ...] = ("sde", "pc", "ode")
@@ -49,6 +52,33 @@ CH05_COMMANDS: dict[str, str] = {
     )
     for name, objective in (("ch05_vp_dsm", "dsm"), ("ch05_vp_ssm", "ssm"))
 }
+
+
+#: ``--data``: the 2-D toys of :mod:`scoresde.data`, and ``"digits"`` (8x8 images, :class:`~scoresde.data.Digits`,
+#: trained with the convolutional :class:`~scoresde.nets.TimeScoreConv`; chapter 7).
+DATA_NAMES: tuple[str, ...] = (*TOY_NAMES, "digits")
+#: ``--objective``: denoising, sliced, and sliced with variance reduction (book: eq-ssm-vr).
+OBJECTIVES: tuple[str, ...] = ("dsm", "ssm", "ssm-vr")
+
+#: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch07_*.pt`` (CPU, seed 0), run by
+#: ``python -m scoresde.checkpoints.make_ch7``.
+CH07_COMMANDS: dict[str, str] = {
+    name: (
+        f"python -m scoresde.cli train --data digits --sde vp --objective {objective} --steps 4000 "
+        f"--batch-size 64 --lr 2e-3 --ema-decay 0.995 --hidden 32 --depth 3 --seed 0 --device cpu "
+        f"--checkpoint companion/scoresde/checkpoints/{name}.pt"
+    )
+    for name, objective in (("ch07_vp_dsm", "dsm"), ("ch07_vp_ssm", "ssm"), ("ch07_vp_ssm_vr", "ssm-vr"))
+}
+
+
+def _dataset(name: str) -> Any:
+    """The sampler for ``--data name``: a 2-D toy, or the dequantised training digits."""
+    return Digits("train", dequantize=True) if name == "digits" else make_toy(name)
+
+
+def _event_shape(cli: dict[str, Any]) -> tuple[int, ...]:
+    return (1, 8, 8) if cli.get("toy") == "digits" else (2,)
 
 
 def make_sde(spec: dict[str, Any]) -> SDE:
@@ -91,10 +121,10 @@ def load_score_model(
 
 
 def _sample(model: nn.Module, sde: SDE, sampler: str, n: int, n_steps: int, snr: float, device: torch.device,
-            seed: int, progress: bool) -> torch.Tensor:
+            seed: int, progress: bool, event_shape: tuple[int, ...] = (2,)) -> torch.Tensor:
     g = torch.Generator(device=device)
     g.manual_seed(seed)
-    shape = (n, 2)
+    shape = (n, *event_shape)
     with torch.no_grad():
         if sampler == "sde":
             return reverse_sde_sample(sde, model, shape, n_steps=n_steps, generator=g, progress=progress)
@@ -104,8 +134,20 @@ def _sample(model: nn.Module, sde: SDE, sampler: str, n: int, n_steps: int, snr:
         return probability_flow_sample(sde, model, shape, generator=g)
 
 
+def image_grid(images: torch.Tensor, ncols: int = 8, pad: int = 1) -> torch.Tensor:
+    """Tile grey images ``(n, 1, H, W)`` into one ``(rows*(H+pad)-pad, ncols*(W+pad)-pad)`` array (padding: -1)."""
+    n, _, h, w = images.shape
+    rows = -(-n // ncols)
+    grid = torch.full((rows * (h + pad) - pad, ncols * (w + pad) - pad), -1.0)
+    for i, img in enumerate(images.detach().cpu().float()):
+        r, c = divmod(i, ncols)
+        grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = img[0].clamp(-1, 1)
+    return grid
+
+
 def draw(samples: torch.Tensor, data: torch.Tensor, path: str | os.PathLike[str], title: str) -> None:
-    """Scatter ``samples`` next to ``data`` (both ``(n, 2)``) with bilingual labels and save to ``path``."""
+    """Scatter ``samples`` next to ``data`` (both ``(n, 2)``), or show the first 64 of each as an image grid
+    (both ``(n, 1, H, W)``), with bilingual labels, and save to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -116,9 +158,13 @@ def draw(samples: torch.Tensor, data: torch.Tensor, path: str | os.PathLike[str]
     use_book_style()
     fig, axes = plt.subplots(1, 2, figsize=(8, 4), sharex=True, sharey=True)
     for ax, pts, (en, zh) in zip(axes, (data, samples), (("Data", "資料"), ("Samples", "樣本"))):
+        ax.set_title(bilingual(en, zh, " · "))
+        if pts.ndim == 4:
+            ax.imshow(image_grid(pts[:64]), cmap="gray_r", vmin=-1, vmax=1)
+            ax.set_axis_off()
+            continue
         p = pts.detach().cpu().numpy()
         ax.scatter(p[:, 0], p[:, 1], s=2, alpha=0.4)
-        ax.set_title(bilingual(en, zh, " · "))
         ax.set_aspect("equal")
     fig.suptitle(title)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -137,22 +183,26 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m scoresde.cli",
-                                description="Score-based generative modelling with SDEs on 2-D toy data (chapter 5).")
+                                description="Score-based generative modelling with SDEs on 2-D toy data (chapter 5) "
+                                            "or the 8x8 digits (chapter 7).")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a time-conditional score model and write a checkpoint")
     t.add_argument("--toy", default="eight_gaussians", choices=TOY_NAMES)
+    t.add_argument("--data", default=None, choices=DATA_NAMES,
+                   help="training data (overrides --toy); 'digits': 8x8 images with a convolutional score model")
     t.add_argument("--sde", default="vp", choices=SDE_NAMES)
     t.add_argument("--beta-min", type=float, default=0.1)
     t.add_argument("--beta-max", type=float, default=20.0)
     t.add_argument("--sigma-min", type=float, default=0.01)
     t.add_argument("--sigma-max", type=float, default=10.0)
-    t.add_argument("--objective", default="dsm", choices=("dsm", "ssm"))
+    t.add_argument("--objective", default="dsm", choices=OBJECTIVES)
+    t.add_argument("--n-projections", type=int, default=1, help="probes per point (ssm, ssm-vr)")
     t.add_argument("--weighting", default="sigma2", choices=("sigma2", "likelihood"))
     t.add_argument("--steps", type=int, default=10000)
     t.add_argument("--batch-size", type=int, default=512)
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--ema-decay", type=float, default=0.999)
-    t.add_argument("--hidden", type=int, default=128)
+    t.add_argument("--hidden", type=int, default=128, help="hidden width (channels for --data digits)")
     t.add_argument("--depth", type=int, default=3)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="cpu", type=_device)
@@ -188,22 +238,30 @@ def _record(path: Path, cli: dict[str, Any]) -> None:
 def _train(args: argparse.Namespace) -> dict[str, Any]:
     spec = _sde_spec(args)
     sde = make_sde(spec)
-    toy = make_toy(args.toy)
+    data_name = args.data or args.toy
+    toy = _dataset(data_name)
     objective, weighting = args.objective, args.weighting
+    n_proj = check_positive_int(args.n_projections, "--n-projections")
 
     def loss(model: nn.Module, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return sde_score_matching(model, x, sde, objective=objective, weighting=weighting, generator=generator)
+        return sde_score_matching(model, x, sde, objective="dsm" if objective == "dsm" else "ssm",
+                                  weighting=weighting, n_projections=n_proj,
+                                  variance_reduction=objective == "ssm-vr", generator=generator)
 
     loss.__qualname__ = f"sde_score_matching[{args.sde},{objective},{weighting}]"
     # float32 like the toy data, whatever torch's default dtype is
-    model = TimeScoreMLP(2, args.hidden, args.depth, generator=torch.Generator().manual_seed(args.seed)).float()
+    init = torch.Generator().manual_seed(args.seed)
+    if data_name == "digits":
+        model: nn.Module = TimeScoreConv(1, args.hidden, args.depth, generator=init).float()
+    else:
+        model = TimeScoreMLP(2, args.hidden, args.depth, generator=init).float()
     path = Path(args.checkpoint)
     t0 = time.perf_counter()
     result = train(model, toy, loss, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                    ema_decay=args.ema_decay, seed=args.seed, device=args.device, checkpoint_path=path,
                    resume=args.resume, progress=args.progress)
     seconds = time.perf_counter() - t0
-    cli = {"toy": args.toy, "sde": spec, "objective": objective, "weighting": weighting,
+    cli = {"toy": data_name, "sde": spec, "objective": objective, "weighting": weighting,
            "train_seconds": seconds, "device": str(args.device)}
     _record(path, cli)
     print(f"trained {args.steps} steps on {args.device} in {seconds:.1f} s; final loss "
@@ -251,11 +309,11 @@ def _main(args: argparse.Namespace) -> torch.Tensor | None:
     model, sde, cli = load_score_model(args.checkpoint, map_location=device)
     seed = getattr(args, "seed", 1)
     x = _sample(model, sde, args.sampler, args.n_samples, args.n_steps, args.snr, device, seed + 1,
-                args.progress)
+                args.progress, _event_shape(cli))
     if args.figure is not None:
         g = torch.Generator(device=device)
         g.manual_seed(seed + 2)
-        data = make_toy(cli["toy"]).sample(args.n_samples, generator=g)
+        data = _dataset(cli["toy"]).sample(args.n_samples, generator=g)
         title = f"{cli['sde']['name'].upper()} SDE, {cli['objective'].upper()}, sampler {args.sampler}"
         draw(x, data, args.figure, title)
         print(f"figure {args.figure}")

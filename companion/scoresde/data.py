@@ -1,4 +1,4 @@
-r"""Toy distributions in two (or more) dimensions, generated in code: no downloads.
+r"""Toy distributions in two (or more) dimensions, generated in code, and the 8x8 digits: no downloads.
 
 Every distribution has a seedable sampler ``sample(n, generator=...)`` that draws on the generator's device.
 The Gaussian mixture (and the 8-Gaussian ring, which is one) also has an analytic log-density and score,
@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from ._checks import (
+    check_bool,
     check_choice,
     check_generator,
     check_positive_float,
@@ -44,6 +45,11 @@ __all__ = [
     "three_gaussians",
     "make_toy",
     "TOY_NAMES",
+    "DIGIT_LEVELS",
+    "DIGIT_SPLITS",
+    "digits_split",
+    "digits_to_unit",
+    "Digits",
 ]
 
 
@@ -305,3 +311,111 @@ def make_toy(name: str, **kwargs: Any) -> ToyDistribution:
     """Build a toy distribution by name (one of :data:`TOY_NAMES`), passing ``kwargs`` to its constructor."""
     check_choice(name, "toy distribution", TOY_NAMES)
     return _FACTORIES[name](**kwargs)
+
+
+# ---- real images: scikit-learn's 8x8 handwritten digits (chapter 7) ----------------------------------------
+
+#: Grey levels of :func:`sklearn.datasets.load_digits`: integers ``0 … 16`` (17 levels per pixel).
+DIGIT_LEVELS: int = 17
+DIGIT_SPLITS: tuple[str, ...] = ("train", "test", "all")
+
+
+def _digit_levels() -> tuple[torch.Tensor, torch.Tensor]:
+    """The 1,797 digit images as integer levels ``(1797, 1, 8, 8)`` (int64) and their labels ``(1797,)``."""
+    try:
+        from sklearn.datasets import load_digits  # ships inside scikit-learn: no download
+    except ImportError as err:  # pragma: no cover - the course's environment pins scikit-learn
+        raise ImportError("the digits data set needs scikit-learn: pip install scikit-learn") from err
+    bunch = load_digits()
+    levels = torch.as_tensor(bunch.images, dtype=torch.int64).reshape(-1, 1, 8, 8)
+    return levels, torch.as_tensor(bunch.target, dtype=torch.int64)
+
+
+def digits_split(split: str = "train", *, test_fraction: float = 0.2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Integer grey levels ``(N, 1, 8, 8)`` (values ``0 … 16``) and labels ``(N,)`` of one split of the digits.
+
+    The split is a seeded random permutation of the 1,797 images: the last ``round(test_fraction * 1797)``
+    form the test set, the rest the training set (``"all"``: every image, in the original order).
+
+    Args:
+        split: ``"train"``, ``"test"`` or ``"all"``.
+        test_fraction: share of the images held out, in ``(0, 1)``.
+        seed: seed of the permutation (the same seed gives the same split on every machine).
+    """
+    check_choice(split, "split", DIGIT_SPLITS)
+    test_fraction = check_positive_float(test_fraction, "test_fraction")
+    if test_fraction >= 1:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    check_positive_int(seed, "seed", minimum=0)
+    levels, labels = _digit_levels()
+    if split == "all":
+        return levels, labels
+    perm = torch.randperm(levels.shape[0], generator=torch.Generator().manual_seed(seed))
+    n_test = max(1, round(test_fraction * levels.shape[0]))
+    idx = perm[-n_test:] if split == "test" else perm[:-n_test]
+    return levels[idx], labels[idx]
+
+
+def digits_to_unit(
+    levels: torch.Tensor,
+    *,
+    dequantize: bool = False,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    r"""Map grey levels :math:`k\in\{0,\dots,16\}` into :math:`[-1, 1]`.
+
+    Without dequantisation :math:`x = 2k/16 - 1` (0 → −1, 16 → 1). With ``dequantize=True`` each pixel is spread
+    uniformly over its bin, :math:`x = 2(k+u)/17 - 1`, :math:`u\sim U(0,1)`: a continuous density :math:`p` of these
+    values bounds the discrete likelihood, :math:`-\log P(k)\le\mathbb E_u[-\log p(x)] - D\log(2/17)`
+    (book: eq-dequantization), which is what the chapter's bits per dimension measure.
+
+    Args:
+        levels: integer tensor of grey levels, any shape, values in ``0 … 16``.
+        dequantize: add uniform noise within each level's bin.
+        generator: ``torch.Generator`` on ``levels``' device for the noise.
+        dtype: floating dtype of the result.
+    """
+    if not isinstance(levels, torch.Tensor) or levels.is_floating_point() or levels.is_complex():
+        raise TypeError(f"levels must be an integer torch.Tensor, got "
+                        f"{levels.dtype if isinstance(levels, torch.Tensor) else type(levels).__name__}")
+    if levels.numel() and bool(((levels < 0) | (levels >= DIGIT_LEVELS)).any()):
+        raise ValueError(f"levels must lie in 0 … {DIGIT_LEVELS - 1}")
+    check_bool(dequantize, "dequantize")
+    _placement(generator, levels.device, dtype)
+    k = levels.to(dtype)
+    if not dequantize:
+        return 2 * k / (DIGIT_LEVELS - 1) - 1
+    u = torch.rand(levels.shape, generator=generator, dtype=dtype, device=levels.device)
+    return 2 * (k + u) / DIGIT_LEVELS - 1
+
+
+class Digits(ToyDistribution):
+    """The training (or test) digits as a sampler for :func:`scoresde.train.train`: rows drawn with replacement,
+    scaled by :func:`digits_to_unit` (fresh dequantisation noise at every draw when ``dequantize``).
+
+    Samples have shape ``(n, 1, 8, 8)``.
+
+    Args:
+        split: ``"train"``, ``"test"`` or ``"all"`` (see :func:`digits_split`).
+        dequantize: uniform dequantisation (see :func:`digits_to_unit`).
+        test_fraction: held-out share of the split.
+        seed: seed of the split.
+    """
+
+    dim = 64
+    event_shape: tuple[int, ...] = (1, 8, 8)
+
+    def __init__(self, split: str = "train", *, dequantize: bool = True, test_fraction: float = 0.2,
+                 seed: int = 0) -> None:
+        self.levels, self.labels = digits_split(split, test_fraction=test_fraction, seed=seed)
+        self.split = split
+        self.dequantize = check_bool(dequantize, "dequantize")
+
+    def _sample(self, n, generator, device, dtype):
+        idx = torch.randint(0, self.levels.shape[0], (n,), generator=generator, device=device)
+        return digits_to_unit(self.levels.to(device)[idx], dequantize=self.dequantize, generator=generator,
+                              dtype=dtype)
+
+    def __repr__(self) -> str:
+        return f"Digits(split={self.split!r}, n={self.levels.shape[0]}, dequantize={self.dequantize})"

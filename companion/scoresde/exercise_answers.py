@@ -136,4 +136,39 @@ EXERCISES: dict[str, dict[str, Any]] = {
         "answer": "WyJ4MSIsICJ4MiJd",
         "symbols": {"x1": {"real": True}, "x2": {"real": True}},
     },
+    # ---- chapter 7: sliced score matching where it pays · 切片分數匹配的用武之地 ----
+    "7.1": {
+        "label": "ex-07-shared-cost",
+        "kind": "expression",
+        "form": ("the cost of the shared form as a fraction of the repeated batch's, an expression in M",
+                 "共用作法的代價佔重複批次作法的比例，以 M 表示的式子"),
+        "hint": ("Count units: the repeated batch runs the forward pass once per probe, the shared form once in all; "
+                 "each probe needs its own directional product in both.",
+                 "數單位：重複批次對每個探測向量各做一次前向計算，共用作法總共只做一次；兩者的每個探測向量都需要自己的方向乘積。"),
+        "answer": "IigxICsgTSkvKDIqTSki",
+        "symbols": {"M": {"positive": True}},
+    },
+    "7.2": {
+        "label": "ex-07-uniform-bpd",
+        "kind": "number",
+        "form": ("the bits per dimension of the uniform density on [-1, 1]^64, a number",
+                 "[-1, 1]^64 上均勻密度的每維位元數，一個數"),
+        "hint": ("-log p / D = log 2 for this density; put it into the bits-per-dimension formula, which adds "
+                 "log(17/2) and divides by log 2.",
+                 "這個密度的 -log p / D = log 2；代入每維位元數的公式：加上 log(17/2) 再除以 log 2。"),
+        "answer": "NC4wODc0NjI4NDEyNTAzMzk=",
+        "rtol": 1e-4,
+    },
+    "7.3": {
+        "label": "ex-07-probe-variance",
+        "kind": "expression",
+        "form": ("[variance with Gaussian probes, variance with sphere probes] of v^T A v for A = -I/s^2, a list of "
+                 "two expressions in d and s",
+                 "A = -I/s^2 時 v^T A v 的 [高斯探測向量下的變異數, 球面探測向量下的變異數]，以 d 與 s 表示的兩個式子組成的串列"),
+        "hint": ("Here v^T A v = -|v|^2 / s^2. For Gaussian v, |v|^2 is chi-squared with d degrees of freedom; on "
+                 "the sphere of radius sqrt(d), |v|^2 does not vary.",
+                 "此時 v^T A v = -|v|^2 / s^2。對高斯 v，|v|^2 服從自由度 d 的卡方分佈；在半徑 sqrt(d) 的球面上，|v|^2 不會變動。"),
+        "answer": "WyIyKmQvcyoqNCIsICIwIl0=",
+        "symbols": {"d": {"positive": True}, "s": {"positive": True}},
+    },
 }

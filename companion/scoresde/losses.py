@@ -200,9 +200,16 @@ def sliced_score_matching(
     Its expectation over the probes is :math:`J_{\mathrm{ISM}}` for every ``dist`` offered, because each has
     :math:`\mathbb{E}[vv^\top]=I` (``"sphere"``: uniform on the sphere of radius :math:`\sqrt D`).
 
-    ``score_fn`` is called once, on the batch repeated :math:`M` times: row ``m * batch + b`` of its input
-    holds sample ``b`` paired with probe ``m`` (a wrapper that conditions on per-row data, e.g. a time ``t``,
-    repeats that data the same way).
+    **The M probes share one forward pass.** ``score_fn`` is called once, on ``x`` itself (``batch`` rows, not
+    the batch repeated :math:`M` times as in the reference implementation): :math:`S_\theta(x)` does not depend on
+    the probe, only the directional terms do. With ``method="vjp"`` the :math:`M` vector–Jacobian products
+    :math:`(\nabla_x S)^\top v_m` are one batched backward pass (``torch.autograd.grad(...,
+    is_grads_batched=True)``, a ``vmap`` over the cotangents); with ``method="jvp"`` the :math:`M` products
+    :math:`(\nabla_x S)v_m` are ``torch.func.vmap`` over the tangents of one ``torch.func.jvp`` whose primal is
+    not batched. Value and parameter gradient are those of the repeated-batch form (tested); the step costs
+    about :math:`(1+M)/(2M)` of it for large :math:`M` (``benchmarks/bench_ssm.py``). For :math:`M=1` both
+    paths are a plain product, no ``vmap``. With :math:`M>1`, ``score_fn`` must be ``vmap``-able over its
+    backward (``"vjp"``) or its tangents (``"jvp"``): no data-dependent Python control flow on ``x``.
 
     Args:
         score_fn: the model :math:`S_\theta`; must treat rows independently. For ``method="jvp"`` it must be
@@ -231,29 +238,42 @@ def sliced_score_matching(
     v = sample_probes(
         (n, batch, *event), dist, generator=generator, dtype=x.dtype, device=x.device,
         event_dims=len(event),
-    ).reshape(n * batch, *event)
-    # M probes per row: the batch is repeated M times (row m*batch + b holds sample b with probe m)
-    xr = x.detach().repeat(n, *([1] * len(event)))
+    )  # (M, batch, *event): probe m of sample b is v[m, b], normalised over all of b's event entries
     if method == "jvp":
-        s, jv = torch.func.jvp(score_fn, (xr,), (v,))
-        check_output_like(s, xr, "score_fn")
-        quad = _row_dot(v, jv)  # v^T (grad S) v
-        vs = _row_dot(v, s)
+        s, av = _shared_jvp(score_fn, x.detach(), v)  # av[m] = (grad S) v_m
     else:
-        with torch.enable_grad():
-            xg = xr.requires_grad_(True)
-            s = check_output_like(score_fn(xg), xg, "score_fn")
-            vs = _row_dot(v, s)
-            if vs.requires_grad:
-                (grad_vs,) = torch.autograd.grad(
-                    vs.sum(), xg, create_graph=True, allow_unused=True, materialize_grads=True
-                )
-            else:  # S does not depend on x or on anything differentiable: its Jacobian is zero
-                grad_vs = torch.zeros_like(xg)
-            quad = _row_dot(v, grad_vs)  # v^T grad_x (v^T S) = v^T (grad S)^T v
-    first = 0.5 * _row_sq_norm(s) if variance_reduction else 0.5 * vs.square()
-    per_row = (first + quad).reshape(n, batch).mean(dim=0)
-    return _reduce(per_row, reduction)
+        s, av = _shared_vjp(score_fn, x.detach(), v)  # av[m] = grad_x (v_m^T S) = (grad S)^T v_m
+
+    def dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # per (probe, sample), shape (M, batch)
+        return (a * b).reshape(n, batch, -1).sum(dim=2)
+
+    quad = dot(v, av)  # v^T (grad S) v
+    first = 0.5 * _row_sq_norm(s)[None] if variance_reduction else 0.5 * dot(v, s).square()
+    return _reduce((first + quad).mean(dim=0), reduction)
+
+
+def _shared_jvp(score_fn: ScoreFn, x: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(S(x), [(grad S) v_m]_m)``: one primal pass, the ``M`` tangents ``v`` (shape ``(M, *x.shape)``) batched."""
+    if v.shape[0] == 1:
+        s, jv = torch.func.jvp(score_fn, (x,), (v[0],))
+        return check_output_like(s, x, "score_fn"), jv[None]
+    s, jv = torch.func.vmap(lambda vm: torch.func.jvp(score_fn, (x,), (vm,)), out_dims=(None, 0))(v)
+    return check_output_like(s, x, "score_fn"), jv
+
+
+def _shared_vjp(score_fn: ScoreFn, x: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(S(x), [(grad S)^T v_m]_m)``: one forward pass, one batched backward over the ``M`` cotangents ``v``."""
+    with torch.enable_grad():
+        xg = x.requires_grad_(True)
+        s = check_output_like(score_fn(xg), xg, "score_fn")
+        if not s.requires_grad:  # S does not depend on x or on anything differentiable: its Jacobian is zero
+            return s, torch.zeros_like(v)
+        if v.shape[0] == 1:
+            (g,) = torch.autograd.grad(s, xg, v[0], create_graph=True, allow_unused=True, materialize_grads=True)
+            return s, g[None]
+        (g,) = torch.autograd.grad(s, xg, v, create_graph=True, allow_unused=True, materialize_grads=True,
+                                   is_grads_batched=True)
+        return s, g
 
 
 def denoising_score_matching(
@@ -318,6 +338,7 @@ def sde_score_matching(
     eps: float = 1e-5,
     n_projections: int = 1,
     dist: ProbeDist = "rademacher",
+    variance_reduction: bool = False,
     generator: torch.Generator | None = None,
     reduction: Reduction = "mean",
 ) -> torch.Tensor:
@@ -355,6 +376,8 @@ def sde_score_matching(
         eps: smallest time :math:`\varepsilon\in(0,T)`.
         n_projections: probes per point (``"ssm"`` only).
         dist: probe law (``"ssm"`` only), see :func:`scoresde.hutchinson.sample_probes`.
+        variance_reduction: SSM-VR, :math:`\tfrac12\|s_\theta\|^2` for :math:`\tfrac12(v^\top s_\theta)^2`
+            (``"ssm"`` only; book: eq-ssm-vr).
         generator: ``torch.Generator`` on ``x``'s device for :math:`t`, :math:`z` and the probes.
         reduction: ``"mean"`` (0-dim tensor) or ``"none"`` (shape ``(batch,)``).
 
@@ -375,6 +398,9 @@ def sde_score_matching(
         raise ValueError(f"eps must be in (0, T) = (0, {sde.T:g}), got {eps}")
     n = check_positive_int(n_projections, "n_projections")
     check_choice(dist, "dist", PROBE_DISTS)
+    check_bool(variance_reduction, "variance_reduction")
+    if variance_reduction and objective != "ssm":
+        raise ValueError("variance_reduction=True applies to objective='ssm' only (DSM has no probe term)")
     check_generator(generator, x.device)
     if weighting == "likelihood" and sde.noise_type != "scalar":
         raise ValueError(f"weighting='likelihood' needs a scalar diffusion g(t); {type(sde).__name__} has "
@@ -391,8 +417,8 @@ def sde_score_matching(
         s = check_output_like(score_fn(xt, t), xt, "score_fn")
         per_row = 0.5 * _row_sq_norm(s + z / col)
     else:
-        def at_t(y: torch.Tensor) -> torch.Tensor:  # rows of y: the batch repeated once per probe
-            return score_fn(y, t.repeat(y.shape[0] // batch))
+        def at_t(y: torch.Tensor) -> torch.Tensor:  # the probes share one forward pass: y has x's rows
+            return score_fn(y, t)
 
-        per_row = sliced_score_matching(at_t, xt, n, dist, generator=generator, reduction="none")
+        per_row = sliced_score_matching(at_t, xt, n, dist, variance_reduction, generator, reduction="none")
     return _reduce(lam.detach() * per_row, reduction)

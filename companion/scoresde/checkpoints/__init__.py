@@ -5,6 +5,11 @@ SSM, SSM-VR and DSM) are regenerated, bit for bit on the same CPU type, by::
 
     python -m scoresde.checkpoints.make_ch2
 
+Chapter 7's checkpoints (``ch07_vp_*.pt``: a convolutional score model on the 8x8 digits, VP SDE, trained with
+DSM, SSM and SSM-VR) are the commands :data:`scoresde.cli.CH07_COMMANDS`, run by::
+
+    python -m scoresde.checkpoints.make_ch7
+
 Each file is a :mod:`scoresde.train` checkpoint (weights, optimizer state, EMA weights, step, loss curve,
 configuration), read with :func:`scoresde.train.load_checkpoint` / :func:`scoresde.train.load_trained`.
 """
@@ -31,6 +36,6 @@ def checkpoint_path(name: str) -> Path:
         present = sorted(p.stem for p in CHECKPOINT_DIR.glob("*.pt"))
         raise FileNotFoundError(
             f"no committed checkpoint {name!r} (present: {present}); chapter 2's are made by "
-            "`python -m scoresde.checkpoints.make_ch2`"
+            "`python -m scoresde.checkpoints.make_ch2`, chapter 7's by `python -m scoresde.checkpoints.make_ch7`"
         )
     return path

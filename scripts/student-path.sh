@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The student's install, tested as a student follows it (README "Run the notebooks on your own machine"):
+#   a clean virtual environment, torch first (the CPU route), then `pip install -e "companion[book]"` alone,
+#   no lock file. Then every chapter is executed (outputs not compared: that is nbval's job in test.sh), the CLI
+#   samples with the probability-flow ODE from a shipped checkpoint, and each benchmark imports (--help).
+# Any ImportError / ModuleNotFoundError, i.e. a runtime dependency missing from the extra, fails the stage.
+#   bash scripts/student-path.sh            # from the repository root; prints install size and times
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PY="${PYTHON:-python3.11}"
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+t0=$(date +%s)
+# no PYTHONPATH, no course venv on PATH: only what the student's environment holds
+unset PYTHONPATH VIRTUAL_ENV
+export PATH="$WORK/venv/bin:$(echo "$PATH" | tr ':' '\n' | grep -v "/.venv/bin" | paste -sd: -)"
+"$PY" -m venv "$WORK/venv"
+pip() { "$WORK/venv/bin/python" -m pip "$@"; }
+pip install -q --upgrade pip
+# 1. torch first. On a laptop: pip install torch --index-url https://download.pytorch.org/whl/cpu
+#    (this machine's pip finds the CPU wheel torch==2.13.0 by its version alone).
+pip install -q "torch==2.13.0"
+# 2. the companion with every notebook's runtime dependencies
+pip install -q -e "companion[book]"
+t_install=$(( $(date +%s) - t0 ))
+size=$(du -sm "$WORK/venv" | cut -f1)
+echo "[student] install: ${t_install} s, ${size} MB in the virtual environment"
+
+fail=0
+log="$WORK/log.txt"
+t1=$(date +%s)
+export CUDA_VISIBLE_DEVICES="" MPLBACKEND=Agg
+for nb in notebooks/*.ipynb; do
+  if ! "$WORK/venv/bin/jupyter" nbconvert --to notebook --execute --output-dir "$WORK/out" \
+        --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 "$nb" >"$log" 2>&1; then
+    echo "[student] FAILED: $nb"; tail -25 "$log"; fail=1
+  else
+    echo "[student] ran $nb"
+  fi
+done
+echo "[student] notebooks: $(( $(date +%s) - t1 )) s"
+
+if ! "$WORK/venv/bin/python" -m scoresde.cli sample --sampler ode --n-samples 200 --seed 0 \
+      --checkpoint companion/scoresde/checkpoints/ch05_vp_dsm.pt --out "$WORK/samples.pt" \
+      --figure "$WORK/samples.png" >"$log" 2>&1; then
+  echo "[student] FAILED: python -m scoresde.cli sample --sampler ode"; tail -25 "$log"; fail=1
+else
+  echo "[student] ran python -m scoresde.cli sample --sampler ode"
+fi
+# the benchmarks' imports (every import statement of every script), without running a benchmark
+if ! "$WORK/venv/bin/python" - benchmarks/*.py >"$log" 2>&1 <<'PY'
+import ast, importlib, sys
+for path in sys.argv[1:]:
+    for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                importlib.import_module(alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            importlib.import_module(node.module)
+PY
+then
+  echo "[student] FAILED: a benchmark's import"; tail -25 "$log"; fail=1
+fi
+echo "[student] benchmarks import: $(ls benchmarks/*.py | wc -l) scripts checked"
+[ "$fail" = 0 ] || { echo "[student] the student install is missing something (see above)"; exit 1; }
+echo "[student] every chapter, the CLI and the benchmarks run from companion[book] alone ($(( $(date +%s) - t0 )) s)"
