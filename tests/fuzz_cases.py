@@ -383,8 +383,36 @@ def _answer_cases() -> list[Case]:
 
 # ---- the table -----------------------------------------------------------------------------------------
 
+IMAGES: dict[str, Callable[[], Any]] = {
+    "float32": lambda: torch.randn(4, 1, 6, 6, generator=_gen(0)),
+    "float64": lambda: torch.randn(4, 1, 6, 6, generator=_gen(0), dtype=torch.float64),
+    "int64": lambda: torch.zeros(4, 1, 6, 6, dtype=torch.long),
+    "complex64": lambda: torch.zeros(4, 1, 6, 6, dtype=torch.complex64),
+    "empty batch": lambda: torch.empty(0, 1, 6, 6),
+    "meta": lambda: torch.empty(4, 1, 6, 6, device="meta"),
+    "3 channels": lambda: torch.randn(4, 3, 6, 6, generator=_gen(0)),
+    "flat": lambda: torch.randn(4, 36, generator=_gen(0)),
+}
+
+
+def _image_cases() -> list[Case]:
+    def conv(x: Any) -> Any:
+        return nets.TimeScoreConv(1, 4, 1, generator=_gen(2))(x, torch.full((4,), 0.5))
+
+    def dsm(x: Any) -> Any:
+        net = nets.TimeScoreConv(1, 4, 1, generator=_gen(2))
+        return losses.sde_score_matching(net, x, S.VPSDE(), generator=_gen(1))
+
+    out: list[Case] = []
+    for fname, fn in (("TimeScoreConv", conv), ("sde_score_matching(conv)", dsm)):
+        for tname, make in IMAGES.items():
+            expect = _finite if tname == "float32" else None
+            out.append((f"{fname} x={tname}", (lambda fn=fn, make=make: fn(make())), expect))
+    return out
+
+
 def cases() -> list[Case]:
-    table: list[Case] = []
+    table: list[Case] = _image_cases()
     for fname, fn in _x_functions().items():
         for tname, make in TENSORS.items():
             expect = _finite if tname in VALID or tname in ("float16", "bfloat16") else None

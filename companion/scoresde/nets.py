@@ -316,7 +316,7 @@ class TimeScoreConv(nn.Module):
         return dict(self._config)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        check_tensor(x, "x", ndim=4, finite=False)
+        check_module_input(check_tensor(x, "x", ndim=4, finite=False), self)
         if x.shape[1] != self.channels:
             raise ValueError(f"x must have shape (batch, {self.channels}, H, W), got {tuple(x.shape)}")
         check_tensor(t, "t", ndim=1, finite=False)
