@@ -166,7 +166,7 @@ def f_score(x, t):
         (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2), prior_logp=lambda z: z), ValueError, "dimensions"),
         (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2), generator="g"), TypeError, "Generator"),
         (lambda: log_likelihood(VPSDE(), lambda x, t: x[:, :1], torch.zeros(3, 2)), ValueError, "shape"),
-        (lambda: log_likelihood(GeometricBrownianMotion(), f_score, torch.ones(3, 2)), NotImplementedError, "prior"),
+        (lambda: log_likelihood(GeometricBrownianMotion(), f_score, torch.ones(3, 2)), ValueError, "no closed-form prior; pass prior_logp"),
     ],
 )
 def test_bad_input(call, exc, match):

@@ -14,4 +14,13 @@ Import the module you need, e.g. ``from scoresde import hutchinson`` or
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "DivergenceError"]
+
+
+def __getattr__(name: str) -> type:
+    """``scoresde.DivergenceError``, the one exception raised on divergence, imported lazily (it needs torch)."""
+    if name == "DivergenceError":
+        from ._checks import DivergenceError
+
+        return DivergenceError
+    raise AttributeError(f"module 'scoresde' has no attribute {name!r}")

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 import torch
 
-from ._checks import check_generator, check_positive_int, check_shape, check_tensor
+from ._checks import check_generator, check_positive_int, check_shape, check_steps, check_tensor
 
 __all__ = ["BrownianPath", "as_time_grid"]
 
@@ -115,6 +115,7 @@ class BrownianPath:
         generator: torch.Generator | None = None,
         dtype: torch.dtype = torch.float32,
         device: torch.device | str | None = None,
+        max_steps: int | None = None,
     ) -> BrownianPath:
         r"""Draw independent increments :math:`\Delta W_k\sim\mathcal N(0,|t_{k+1}-t_k|)` (book: eq-bm-increments).
 
@@ -124,6 +125,7 @@ class BrownianPath:
             generator: a ``torch.Generator`` on ``device``; the same seed gives the same path.
             dtype: floating dtype of the increments (the grid keeps its own precision).
             device: where to create the path (default: the generator's device, else ``ts``'s, else CPU).
+            max_steps: refuse more steps ``len(ts) - 1`` than this (default :data:`scoresde._checks.MAX_STEPS`).
 
         Returns:
             A :class:`BrownianPath` with ``dW`` of shape ``(len(ts) - 1, *shape)``.
@@ -141,6 +143,7 @@ class BrownianPath:
         device = torch.device(device)
         check_generator(generator, device)
         grid = as_time_grid(ts, "ts", device=device)
+        check_steps(grid.numel() - 1, "len(ts) - 1", max_steps)
         h = torch.diff(grid).abs().to(dtype)
         z = torch.randn((grid.numel() - 1, *shape), generator=generator, dtype=dtype, device=device)
         dW = z * h.sqrt().reshape(-1, *([1] * len(shape)))
@@ -222,6 +225,7 @@ class BrownianPath:
             generator: a ``torch.Generator`` on the path's device for the new randomness.
         """
         factor = check_positive_int(factor, "factor")
+        check_steps(self.n_steps * factor, "n_steps * factor")
         check_generator(generator, self.device)
         if factor == 1:
             return BrownianPath(self.ts.clone(), self.dW.clone())

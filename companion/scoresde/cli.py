@@ -205,14 +205,14 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--hidden", type=int, default=128, help="hidden width (channels for --data digits)")
     t.add_argument("--depth", type=int, default=3)
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="cpu")
+    t.add_argument("--device", default="cpu", type=_device)
     t.add_argument("--checkpoint", required=True, help="checkpoint file to write")
     t.add_argument("--resume", action="store_true")
     t.add_argument("--progress", action="store_true")
     _add_sampling_args(t)
     s = sub.add_parser("sample", help="sample from a checkpoint written by `train`")
     s.add_argument("--checkpoint", required=True)
-    s.add_argument("--device", default="cpu")
+    s.add_argument("--device", default="cpu", type=_device)
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--out", default=None, help="save the samples as a tensor file")
     s.add_argument("--progress", action="store_true")
@@ -270,8 +270,33 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> torch.Tensor | None:
-    """Entry point of ``python -m scoresde.cli``; returns the samples when a figure or file was asked for."""
-    args = _parser().parse_args(argv)
+    """Entry point of ``python -m scoresde.cli``; returns the samples when a figure or file was asked for.
+
+    A user error (a bad value, a missing or unwritable file, an unavailable device) is reported as argparse
+    reports one: a one-line message and exit status 2, never a traceback.
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _main(args)
+    except (ValueError, TypeError, FileNotFoundError, IsADirectoryError, NotADirectoryError) as err:
+        parser.error(f"{args.command}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+
+
+def _device(text: str) -> torch.device:
+    """argparse type of ``--device``: a torch device that exists here (one-line error otherwise)."""
+    try:
+        dev = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"unknown device {text!r} (expected e.g. cpu, cuda, cuda:1)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"device {text!r} requested but CUDA is not available here")
+    if dev.type not in ("cpu", "cuda"):
+        raise argparse.ArgumentTypeError(f"device {text!r}: only cpu and cuda are supported")
+    return dev
+
+
+def _main(args: argparse.Namespace) -> torch.Tensor | None:
     check_positive_int(args.n_steps, "--n-steps")
     check_positive_int(args.n_samples, "--n-samples")
     if args.command == "train":

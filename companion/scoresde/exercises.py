@@ -30,13 +30,21 @@ Kinds of answers:
   each entry compared as a number.
 * ``"expression"`` — a sympy expression, a string that sympy parses (``^`` means power), or a number; written
   in the exercise's symbols (matched by name, so ``sympy.Symbol("t")`` works whatever its assumptions);
-  correct when sympy proves ``answer - expected`` is zero (``simplify``, then ``equals``). Some exercises ask
-  for several expressions, e.g. a minimiser ``(a, b)`` or a vector field: pass a list, a tuple, a sympy
+  correct when both agree, to 25 digits, at random points of the symbols' domains (a tiny ``simplify``
+  decides where the points cannot); an answer whose difference is not zero differs at a random point
+  with probability one. Some exercises ask for several expressions, e.g. a minimiser ``(a, b)`` or a vector field: pass a list, a tuple, a sympy
   vector, or one string such as ``"(1/s**2, mu)"``; a wrong answer is told which entries are not yet right.
 * ``"choice"`` — one of a few labelled options (a string, case and surrounding spaces ignored).
+* ``"code"`` — a function: ``check("2.4", my_function)`` calls it on hidden cases (shapes, edge cases, a
+  seed), each under a time limit, and compares with a reference; a wrong answer is told which case failed
+  and why (an exception, a wrong shape, NaN, a constant factor, the largest error), never the reference's
+  values (:mod:`scoresde.exercise_code`).
 
-sympy is imported only when an expression is checked. A string answer is read by sympy's ``parse_expr``,
-which evaluates Python: pass your own answers, not text from someone you do not trust.
+sympy is imported only when an expression is checked. A string answer is data, never code: it is read by
+:func:`scoresde._safe_expr.parse_answer` (Python's ``ast`` with an allow-list of numbers, the exercise's
+symbols, ``pi``, ``E``, ``+ - * / **`` and a few functions, with bounds on length, depth, literals and
+exponents), so no string can run code, touch files or exhaust time or memory; a refused string gets a
+"malformed, expected a form like …" message in both languages.
 """
 
 from __future__ import annotations
@@ -53,11 +61,13 @@ from typing import Any, Literal
 import torch
 
 from ._checks import check_choice
+from ._safe_expr import AnswerError, equal_at_points, parse_answer, sample_points, time_limit, values_at
 from .exercise_answers import EXERCISES
+from .exercise_code import CodeExercise, run_cases
 
 __all__ = ["CheckResult", "Exercise", "KINDS", "check", "describe", "hint", "exercise_ids"]
 
-KINDS: tuple[str, ...] = ("number", "vector", "expression", "choice")
+KINDS: tuple[str, ...] = ("number", "vector", "expression", "choice", "code")
 Status = Literal["correct", "not yet", "malformed"]
 
 _ID = re.compile(r"^(?P<chapter>[1-9]\d*)\.(?P<number>[1-9]\d*)$")
@@ -80,6 +90,7 @@ class Exercise:
         rtol, atol: tolerances for ``"number"`` and ``"vector"``.
         symbols: for ``"expression"``: symbol name -> sympy assumptions (e.g. ``{"t": {"positive": True}}``).
         options: for ``"choice"``: the allowed labels.
+        code: for ``"code"``: the reference function and hidden cases (:class:`scoresde.exercise_code.CodeExercise`).
     """
 
     exercise_id: str
@@ -92,6 +103,7 @@ class Exercise:
     atol: float = 1e-9
     symbols: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
     options: tuple[str, ...] = ()
+    code: CodeExercise | None = None
 
     @property
     def chapter(self) -> int:
@@ -147,17 +159,21 @@ def _build_registry(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, Exercise]
         if not _ID.match(exercise_id):
             raise ValueError(f"bad exercise id {exercise_id!r} in the registry; expected '<chapter>.<number>'")
         kind = check_choice(entry["kind"], f"kind of exercise {exercise_id}", KINDS)
+        code = entry.get("code")
+        if (kind == "code") != isinstance(code, CodeExercise):
+            raise ValueError(f"exercise {exercise_id}: kind 'code' and a CodeExercise under 'code' go together")
         registry[exercise_id] = Exercise(
             exercise_id=exercise_id,
             label=entry["label"],
             kind=kind,
             form=tuple(entry["form"]),  # type: ignore[arg-type]
             hint=tuple(entry["hint"]),  # type: ignore[arg-type]
-            encoded=entry["answer"],
+            encoded=entry["answer"] if kind != "code" else "",
             rtol=float(entry.get("rtol", 1e-6)),
             atol=float(entry.get("atol", 1e-9)),
             symbols=dict(entry.get("symbols", {})),
             options=tuple(entry.get("options", ())),
+            code=code,
         )
     return registry
 
@@ -301,9 +317,11 @@ def _symbols(ex: Exercise) -> dict[str, Any]:
 
 
 def _parse(answer: Any, symbols: dict[str, Any]) -> Any:
-    """Turn an answer into a sympy object (not yet validated), else :class:`_Malformed`."""
+    """Turn an answer into a sympy object (not yet validated), else :class:`_Malformed`.
+
+    A string is read as data by :func:`scoresde._safe_expr.parse_answer` (no code runs, sizes bounded).
+    """
     import sympy as sp
-    from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
     names = ", ".join(symbols) or "no symbols"
     if isinstance(answer, bool) or answer is None:
@@ -312,16 +330,14 @@ def _parse(answer: Any, symbols: dict[str, Any]) -> Any:
     if isinstance(answer, str):
         if not answer.strip():
             raise _Malformed("the answer is an empty string · 答案是空字串")
-        if re.search(r"(?<![<>=!])=(?!=)", answer):
+        if re.search(r"(?<![<>=!:])=(?!=)", answer):
             raise _Malformed("the answer is an equation; give only the expression (the right-hand side) · "
                              "答案是方程式；請只寫出式子（右邊）")
         try:
-            return parse_expr(answer, local_dict=dict(symbols),
-                              transformations=standard_transformations + (convert_xor,))
-        except Exception as exc:  # sympy raises many kinds (SyntaxError, TokenError, TypeError...)
-            raise _Malformed(f"sympy cannot read {answer!r} ({type(exc).__name__}); write it like "
-                             f"'t**3/3' in {names} · sympy 無法解讀 {answer!r}；請用 {names} 寫成像 't**3/3' 的形式"
-                             ) from None
+            parsed = parse_answer(answer, symbols)
+        except AnswerError as why:
+            raise _Malformed(str(why)) from None
+        return sp.Tuple(*parsed) if isinstance(parsed, tuple) else parsed
     if isinstance(answer, torch.Tensor) or (hasattr(answer, "shape") and hasattr(answer, "item")
                                             and not type(answer).__module__.startswith("sympy")):
         return sp.Float(_as_real(answer))
@@ -372,50 +388,87 @@ def _entries(parsed: Any, n: int) -> list[Any]:
     return items
 
 
-def _is_zero(diff: Any) -> bool | None:
+_POINTS = 8          # random points at which an answer is compared with the expected expression
+_SIMPLIFY_OPS = 40   # sympy.simplify is tried only on a difference this small, when the points cannot decide
+_SECONDS = 5.0       # wall-clock bound on one comparison (SIGALRM, main thread; see _safe_expr.time_limit)
+
+
+def _points(ex: Exercise) -> list[dict[Any, Any]]:
+    symbols = _symbols(ex)
+    seed = sum(ord(c) * 31 ** k for k, c in enumerate(ex.exercise_id))
+    return sample_points([symbols[n] for n in sorted(symbols)], _POINTS, seed)
+
+
+def _is_zero(got: Any, expected: Any, points: list[dict[Any, Any]]) -> bool:
+    """``got == expected``: by value at random points (40 digits), else a cheap bounded ``simplify``."""
     import sympy as sp
 
-    if sp.simplify(diff) == 0:
-        return True
-    return diff.equals(0)
+    try:
+        with time_limit(_SECONDS):
+            same = equal_at_points(got, expected, points)
+            if same is None and sp.count_ops(got - expected) <= _SIMPLIFY_OPS:
+                same = sp.simplify(got - expected) == 0
+    except TimeoutError:
+        raise _Malformed(f"the answer took more than {_SECONDS:g} s to compare; write it more simply · "
+                         f"比較這個答案超過 {_SECONDS:g} 秒；請寫得簡單一些") from None
+    return bool(same)
 
 
-def _remark(got: Any, expected: Any) -> str:
+def _constant(values: list[Any]) -> bool:
+    from ._safe_expr import _close
+
+    known = [v for v in values if v is not None]
+    return len(known) >= 2 and all(_close(v, known[0], 1e-20) for v in known)
+
+
+def _remark(got: Any, expected: Any, points: list[dict[Any, Any]]) -> str:
     """A structural remark on a wrong scalar expression that does not reveal the answer, or ''."""
-    import sympy as sp
-
-    if got != 0 and expected != 0:
-        ratio = sp.simplify(got / expected)
-        if ratio.is_number and ratio.is_finite and ratio != 0:
-            return "Your expression is off by a constant factor. · 你的式子差了一個常數倍。"
-    shift = sp.simplify(got - expected)
-    if shift.is_number and shift.is_finite:
+    g, e = values_at(got, points), values_at(expected, points)
+    pairs = [(a, b) for a, b in zip(g, e) if a is not None and b is not None]
+    if pairs and all(b != 0 for _, b in pairs) and _constant([a / b for a, b in pairs]) and pairs[0][0] != 0:
+        return "Your expression is off by a constant factor. · 你的式子差了一個常數倍。"
+    if _constant([a - b for a, b in pairs]):
         return "Your expression is off by an additive constant. · 你的式子差了一個加上的常數。"
     return ""
 
 
+def _expected(ex: Exercise, symbols: dict[str, Any]) -> Any:
+    decoded = _decode(ex.encoded)
+    if isinstance(decoded, list):
+        return [parse_answer(e, symbols) for e in decoded]
+    return parse_answer(decoded, symbols)
+
+
 def _check_expression(ex: Exercise, answer: Any) -> tuple[bool, str]:
     """(correct, a remark for a wrong answer). Expected: one sympy string, or a list of them."""
-    import sympy as sp
-
     symbols = _symbols(ex)
-    decoded = _decode(ex.encoded)
-    if not isinstance(decoded, list):
+    expected = _expected(ex, symbols)
+    points = _points(ex)
+    if not isinstance(expected, list):
         got = _validate(_parse(answer, symbols), symbols)
-        expected = sp.sympify(decoded, locals=symbols)
-        return (True, "") if _is_zero(got - expected) else (False, _remark(got, expected))
+        return (True, "") if _is_zero(got, expected, points) else (False, _remark(got, expected, points))
     parsed = answer if isinstance(answer, (list, tuple)) else _parse(answer, symbols)
-    items = _entries(parsed, len(decoded))
+    items = _entries(parsed, len(expected))
     gots = []
     for k, item in enumerate(items, start=1):
         value = item if type(item).__module__.startswith("sympy") else _parse(item, symbols)
         gots.append(_validate(value, symbols, (f"entry {k}", f"第 {k} 個分量")))
-    wrong = [k for k, (g, e) in enumerate(zip(gots, decoded), start=1)
-             if not _is_zero(g - sp.sympify(e, locals=symbols))]
+    wrong = [k for k, (g, e) in enumerate(zip(gots, expected), start=1) if not _is_zero(g, e, points)]
     if not wrong:
         return True, ""
     listed = ", ".join(str(k) for k in wrong)
-    return False, f"Not yet right: entry {listed} of {len(decoded)}. · 還不對的分量：第 {listed} 個（共 {len(decoded)} 個）。"
+    n = len(expected)
+    return False, f"Not yet right: entry {listed} of {n}. · 還不對的分量：第 {listed} 個（共 {n} 個）。"
+
+
+def _check_code(ex: Exercise, answer: Any) -> tuple[bool, str]:
+    """(correct, the failed case and why) for a code exercise: ``answer`` must be a function."""
+    assert ex.code is not None
+    if not callable(answer) or isinstance(answer, type):
+        raise _Malformed(f"the answer must be a function (pass it without calling it), got "
+                         f"{type(answer).__name__} · 答案應該是一個函式（直接傳入，不要呼叫它）")
+    passed, why = run_cases(ex.code, answer)
+    return passed == len(ex.code.cases), why
 
 
 # ---- the public check --------------------------------------------------------------------------------
@@ -427,7 +480,8 @@ def check(exercise_id: str, answer: Any) -> CheckResult:
         exercise_id: ``"<chapter>.<number>"``, e.g. ``"3.2"`` (a string: as a number 3.10 would be 3.1), or
             the exercise's label, e.g. ``"ex-03-t-dw"``.
         answer: the answer, in the form :func:`describe` gives: a number, a list of numbers, an expression
-            (sympy or a string), or an option label.
+            (sympy or a string), an option label, or a function (a code exercise: run on hidden cases, each
+            under a time limit; see :mod:`scoresde.exercise_code`).
 
     Returns:
         A :class:`CheckResult` with status ``"correct"``, ``"not yet"`` (with the hint) or ``"malformed"``
@@ -447,6 +501,8 @@ def check(exercise_id: str, answer: Any) -> CheckResult:
             ok = _check_vector(ex, answer)
         elif ex.kind == "choice":
             ok = _check_choice(ex, answer)
+        elif ex.kind == "code":
+            ok, remark = _check_code(ex, answer)
         else:
             ok, remark = _check_expression(ex, answer)
     except _Malformed as why:

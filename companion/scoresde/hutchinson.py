@@ -192,9 +192,14 @@ def hutchinson_trace(
     batch = x.shape[0]
     values = []
     if method == "jvp":
-        xd = x.detach()
+        xd = x.detach().contiguous()  # an expanded (stride-0) x would make the dual tensor's writes overlap
         for v in probes:
-            y, av = torch.func.jvp(f, (xd,), (v,))
+            try:
+                y, av = torch.func.jvp(f, (xd,), (v,))
+            except RuntimeError as err:  # torch.func's message for a non-tensor output names no argument
+                if "return only tensors" not in str(err):
+                    raise
+                raise TypeError("f must return a torch.Tensor (shaped like x)") from None
             check_output_like(y, xd, "f")
             values.append((v * av).reshape(batch, -1).sum(dim=1))
     else:

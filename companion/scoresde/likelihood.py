@@ -32,6 +32,7 @@ from typing import Literal
 import torch
 
 from ._checks import (
+    DivergenceError,
     check_callable,
     check_choice,
     check_generator,
@@ -126,6 +127,8 @@ def log_likelihood(
         raise ValueError(f"eps must be in (0, T) = (0, {sde.T:g}), got {eps}")
     rtol = check_positive_float(rtol, "rtol")
     atol = check_positive_float(atol, "atol")
+    if prior_logp is None and type(sde).prior_logp is SDE.prior_logp:
+        raise ValueError(f"{type(sde).__name__} has no closed-form prior; pass prior_logp= (log p_T, shape (batch,))")
     prior = sde.prior_logp if prior_logp is None else check_callable(prior_logp, "prior_logp")
     check_generator(generator, x.device)
 
@@ -157,10 +160,14 @@ def log_likelihood(
     ts = torch.tensor([eps, sde.T], dtype=x.dtype, device=x.device)
     state0 = (x.detach(), x.new_zeros(batch))
     options = {"step_t": ts, "first_step": 0.01 * (sde.T - eps)}  # stay inside [eps, T]
-    xs, ls = odeint(field, state0, ts, rtol=rtol, atol=atol, method="dopri5", options=options)
+    try:
+        xs, ls = odeint(field, state0, ts, rtol=rtol, atol=atol, method="dopri5", options=options)
+    except AssertionError as err:  # torchdiffeq signals a collapsed step size by an assertion
+        raise DivergenceError(f"dopri5 failed ({err}): the probability-flow field became non-finite or too "
+                              "stiff; check score_fn, or raise eps") from err
     z, delta = xs[-1], ls[-1]
     if not (bool(torch.isfinite(z).all()) and bool(torch.isfinite(delta).all())):
-        raise ValueError("the probability-flow ODE produced non-finite values; check score_fn and eps")
+        raise DivergenceError("the probability-flow ODE produced non-finite values; check score_fn and eps")
     p = check_tensor(prior(z), "the output of prior_logp", ndim=1)
     if p.shape != (batch,) or p.device != z.device:
         raise ValueError(f"prior_logp must return a tensor of shape ({batch},) on {z.device}, got {tuple(p.shape)} on {p.device}")

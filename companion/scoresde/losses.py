@@ -49,6 +49,7 @@ from typing import Literal
 import torch
 
 from ._checks import (
+    check_noise_level,
     check_bool,
     check_callable,
     check_choice,
@@ -314,9 +315,11 @@ def denoising_score_matching(
             raise ValueError(f"sigma must have shape ({batch},) (one level per row), got {tuple(sigma.shape)}")
         if bool((sigma <= 0).any()):
             raise ValueError("every entry of sigma must be > 0")
+        check_noise_level(float(sigma.min()), x.dtype, "the smallest entry of sigma")
         sig = sigma.detach().to(x.dtype).reshape(batch, *([1] * len(event)))
     else:
-        sig = torch.as_tensor(check_positive_float(sigma, "sigma"), dtype=x.dtype, device=x.device)
+        level = check_noise_level(check_positive_float(sigma, "sigma"), x.dtype)
+        sig = torch.as_tensor(level, dtype=x.dtype, device=x.device)
     eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
     xd = x.detach()
     x_noisy = xd + sig * eps

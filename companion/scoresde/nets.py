@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_generator, check_positive_float, check_positive_int, check_tensor
+from ._checks import check_module_input
 
 __all__ = [
     "ACTIVATIONS",
@@ -123,7 +124,7 @@ class ScoreMLP(nn.Module):
         return dict(self._config)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_points(x, self.dim)
+        check_module_input(_check_points(x, self.dim), self)
         return self.net(x)
 
 
@@ -229,7 +230,7 @@ class TimeScoreMLP(nn.Module):
         return dict(self._config)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        _check_points(x, self.dim)
+        check_module_input(_check_points(x, self.dim), self)
         check_tensor(t, "t", ndim=1, finite=False)
         if t.shape[0] != x.shape[0]:
             raise ValueError(f"t must have shape ({x.shape[0]},) (one time per row of x), got {tuple(t.shape)}")
@@ -315,7 +316,7 @@ class TimeScoreConv(nn.Module):
         return dict(self._config)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        check_tensor(x, "x", ndim=4, finite=False)
+        check_module_input(check_tensor(x, "x", ndim=4, finite=False), self)
         if x.shape[1] != self.channels:
             raise ValueError(f"x must have shape (batch, {self.channels}, H, W), got {tuple(x.shape)}")
         check_tensor(t, "t", ndim=1, finite=False)

@@ -48,6 +48,8 @@ from typing import Any, Literal
 import torch
 
 from ._checks import (
+    check_same_shape_dtype,
+    check_time,
     check_shape,
     check_bool,
     check_callable,
@@ -89,6 +91,13 @@ def _time(t: Any, x: torch.Tensor) -> torch.Tensor:
     elif t.shape != (x.shape[0],):
         raise ValueError(f"t must be a number or a tensor of shape (batch,) = ({x.shape[0]},), got {tuple(t.shape)}")
     return t.to(dtype=x.dtype, device=x.device)
+
+
+def _law_time(t: Any, x0: torch.Tensor) -> torch.Tensor:
+    """``t`` for a closed-form law at ``x0``: ``x0`` floating (an integer ``x0`` would make ``t`` an integer),
+    ``t`` finite and ``>= 0`` (a negative time has a negative variance)."""
+    check_tensor(x0, "x0", min_dim=1)
+    return _time(check_time(t, "t"), x0)
 
 
 def _col(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -434,8 +443,8 @@ class FunctionSDE(SDE):
         self._div_sigma = None if div_sigma is None else check_callable(div_sigma, "div_sigma")
 
     def f(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
-        """The wrapped drift, called with ``t`` of shape ``(batch,)``."""
-        return self._f(x, _time(t, x))
+        """The wrapped drift, called with ``t`` of shape ``(batch,)`` (its shape and dtype checked on every call)."""
+        return check_same_shape_dtype(self._f(x, _time(t, x)), x, "the drift f(x, t)")
 
     def g(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         """The wrapped diffusion, called with ``t`` of shape ``(batch,)``."""
@@ -473,12 +482,12 @@ class BrownianMotion(SDE):
 
     def marginal_prob(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         """:math:`\\mathcal N(x_0+\\mu t,\\ \\sigma^2 t)` (book: eq-bm-drift-law)."""
-        t = _time(t, x0)
+        t = _law_time(t, x0)
         return x0 + self.mu * _col(t, x0), self.sigma * t.sqrt()
 
     def exact_solution(self, x0: torch.Tensor, t: torch.Tensor | float, w: torch.Tensor) -> torch.Tensor:
         """:math:`x_0 + \\mu t + \\sigma W_t` for the Brownian value ``w`` at time ``t`` (shaped like ``x0``)."""
-        return x0 + self.mu * _col(_time(t, x0), x0) + self.sigma * w
+        return x0 + self.mu * _col(_law_time(t, x0), x0) + self.sigma * w
 
 
 class OrnsteinUhlenbeck(SDE):
@@ -512,7 +521,7 @@ class OrnsteinUhlenbeck(SDE):
 
     def marginal_prob(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean :math:`x_0e^{-\\beta t}`, std :math:`\\sigma\\sqrt{(1-e^{-2\\beta t})/(2\\beta)}` (book: eq-ou-moments)."""
-        t = _time(t, x0)
+        t = _law_time(t, x0)
         mean = x0 * _col(torch.exp(-self.beta * t), x0)
         return mean, self.stationary_std * (-torch.expm1(-2 * self.beta * t)).sqrt()
 
@@ -563,12 +572,12 @@ class GeometricBrownianMotion(SDE):
 
     def exact_solution(self, x0: torch.Tensor, t: torch.Tensor | float, w: torch.Tensor) -> torch.Tensor:
         """:math:`x_0\\exp((\\mu-\\sigma^2/2)t+\\sigma W_t)` (book: eq-gbm-solution)."""
-        t = _col(_time(t, x0), x0)
+        t = _col(_law_time(t, x0), x0)
         return x0 * torch.exp((self.mu - 0.5 * self.sigma**2) * t + self.sigma * w)
 
     def moments(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and variance of :math:`x_t` given :math:`x_0` (book: eq-gbm-solution)."""
-        t = _col(_time(t, x0), x0)
+        t = _col(_law_time(t, x0), x0)
         mean = x0 * torch.exp(self.mu * t)
         return mean, mean.square() * torch.expm1(self.sigma**2 * t)
 
@@ -612,7 +621,7 @@ class VPSDE(SDE):
 
     def marginal_prob(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         r"""Mean :math:`\alpha_tx_0`, std :math:`\sqrt{1-\alpha_t^2}`."""
-        lmc = self.log_mean_coeff(_time(t, x0))
+        lmc = self.log_mean_coeff(_law_time(t, x0))
         return _col(lmc.exp(), x0) * x0, (-torch.expm1(2 * lmc)).sqrt()
 
     def prior_sample(
@@ -642,7 +651,7 @@ class SubVPSDE(VPSDE):
 
     def marginal_prob(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         r"""Mean :math:`\alpha_tx_0`, std :math:`1-\alpha_t^2`."""
-        lmc = self.log_mean_coeff(_time(t, x0))
+        lmc = self.log_mean_coeff(_law_time(t, x0))
         return _col(lmc.exp(), x0) * x0, -torch.expm1(2 * lmc)
 
 
@@ -681,7 +690,7 @@ class VESDE(SDE):
 
     def marginal_prob(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         r"""Mean :math:`x_0`, std :math:`\sqrt{\sigma(t)^2-\sigma_{\min}^2}` (exact)."""
-        s = self.sigma_t(_time(t, x0))
+        s = self.sigma_t(_law_time(t, x0))
         return x0, (s.square() - self.sigma_min**2).clamp_min(0).sqrt()
 
     def prior_sample(

@@ -32,11 +32,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
 from ._checks import (
+    check_steps,
+    DivergenceError,
+    check_same_shape_dtype,
     check_bool,
     check_choice,
     check_generator,
@@ -52,6 +55,20 @@ __all__ = ["METHODS", "euler_maruyama_step", "milstein_step", "heun_step", "solv
 
 Method = Literal["euler", "milstein", "heun"]
 METHODS: tuple[str, ...] = ("euler", "milstein", "heun")
+
+
+class _CheckedDrift:
+    """``sde`` seen by :func:`solve`'s steps, with ``f(x, t)`` refused on every call if its shape or dtype
+    differs from ``x`` (a drift returning one row would otherwise be broadcast to every row in silence)."""
+
+    def __init__(self, sde: SDE) -> None:
+        self._sde = sde
+
+    def f(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return check_same_shape_dtype(self._sde.f(x, t), x, f"{type(self._sde).__name__}.f(x, t)")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sde, name)
 
 
 def euler_maruyama_step(
@@ -85,6 +102,8 @@ def milstein_step(
     """
     if dw is None or sde.additive:
         return euler_maruyama_step(sde, x, t, dt, dw)
+    if sde.noise_type == "diagonal":
+        _check_diagonal(sde, x[:2], t[:2])
     with torch.enable_grad():
         xg = x.detach().requires_grad_(True)
         g = sde.g(xg, t)
@@ -98,6 +117,26 @@ def milstein_step(
         g = g.reshape(-1, *([1] * (x.ndim - 1)))
     correction = dw.square() if sde.sde_type == "stratonovich" else dw.square() - abs(dt)
     return x + sde.f(x, t) * dt + g * dw + 0.5 * g * dg * correction
+
+
+def _check_diagonal(sde: SDE, x: torch.Tensor, t: torch.Tensor) -> None:
+    r"""Refuse diagonal noise whose :math:`g_i` depends on :math:`x_j`, :math:`j\ne i` (Milstein's correction
+    would be wrong). Probe on a few rows: with weights :math:`v_j = j`, :math:`\partial_{x_i}\sum_j v_j g_j`
+    equals :math:`v_i\,\partial_{x_i}\sum_j g_j` for every :math:`i` only when the Jacobian is diagonal."""
+    with torch.enable_grad():
+        xp = x.detach().requires_grad_(True)
+        g = sde.g(xp, t)
+        if not g.requires_grad:
+            return
+        v = torch.arange(1, x[0].numel() + 1, dtype=x.dtype, device=x.device).reshape(x.shape[1:])
+        (col,) = torch.autograd.grad(g.sum(), xp, retain_graph=True)
+        (weighted,) = torch.autograd.grad((g * v).sum(), xp)
+    scale = float(col.abs().max()) * float(v.max()) + 1e-12
+    if not torch.allclose(weighted, v * col, rtol=1e-4, atol=1e-5 * scale):
+        raise ValueError(
+            "milstein needs diagonal noise, but g_i depends on other coordinates x_j (probed on the first rows); "
+            "use method='euler', or declare noise_type 'general'"
+        )
 
 
 def heun_step(
@@ -133,6 +172,7 @@ def solve(
     bm: BrownianPath | None = None,
     generator: torch.Generator | None = None,
     progress: bool = False,
+    max_steps: int | None = None,
 ) -> torch.Tensor:
     r"""Solve :math:`\mathrm dx = f\,\mathrm dt + G\,\mathrm dW` from ``x0`` at ``ts[0]`` and return the states at ``ts``.
 
@@ -153,6 +193,8 @@ def solve(
             contains ``ts`` (to drive two solvers with the same noise); cast to ``x0``'s dtype.
         generator: a ``torch.Generator`` on ``x0``'s device for the increments (``None``: global RNG).
         progress: show a tqdm progress bar over the steps.
+        max_steps: refuse a grid of more steps than this (default :data:`scoresde._checks.MAX_STEPS`, 10^7);
+            checked before the grid is built.
 
     Returns:
         The states at ``ts``, shape ``(len(ts), *x0.shape)``, on ``x0``'s device (not differentiable).
@@ -161,7 +203,8 @@ def solve(
         TypeError: a wrong kind of argument.
         ValueError: bad shapes (``x0`` vs ``g``'s output or ``bm``), times that are not strictly monotone or
             that run against the SDE's direction, ``dt <= 0``, mixed devices, a method that does not apply
-            to the SDE's noise, and non-finite values produced mid-solve (naming the step).
+            to the SDE's noise, a drift whose shape or dtype changes, more steps than ``max_steps``.
+        DivergenceError: non-finite values produced mid-solve (naming the step).
     """
     if not isinstance(sde, SDE):
         raise TypeError(f"sde must be a scoresde.sde.SDE, got {type(sde).__name__}")
@@ -196,11 +239,14 @@ def solve(
         record = _indices_in(grid_out, grid)
     elif dt is not None:
         dt = check_positive_float(dt, "dt")
+        span = float(torch.diff(grid_out).abs().sum())
+        check_steps(math.ceil(span / dt) + grid_out.numel(), f"the grid for dt={dt:g}", max_steps)
         grid, record = _refine_grid(grid_out, dt)
     else:
         grid, record = grid_out, list(range(grid_out.numel()))
     check_generator(generator, device)
 
+    check_steps(grid.numel() - 1, "the number of steps", max_steps)
     hs = torch.diff(grid).tolist()
     n_steps = len(hs)
     t_dev = grid.to(device=device, dtype=x0.dtype)
@@ -217,6 +263,7 @@ def solve(
         steps = tqdm(steps, desc=f"solve ({method})", total=n_steps)
 
     x = x0
+    stepped = _CheckedDrift(sde)  # type: ignore[arg-type]  (duck-types SDE for the steps)
     next_out, checked = 1, 0
     with torch.no_grad():
         for k in steps:
@@ -232,16 +279,17 @@ def solve(
             if k == 0:
                 check_output_like(sde.f(x, t), x, f"{type(sde).__name__}.f", finite=False)
             if method == "euler":
-                x = euler_maruyama_step(sde, x, t, h, dw)
+                x = euler_maruyama_step(stepped, x, t, h, dw)
             elif method == "milstein":
-                x = milstein_step(sde, x, t, h, dw)
+                x = milstein_step(stepped, x, t, h, dw)
             else:
-                x = heun_step(sde, x, t, h, dw, t_dev[k + 1].expand(batch))
+                x = heun_step(stepped, x, t, h, dw, t_dev[k + 1].expand(batch))
+            check_same_shape_dtype(x, x0, f"the state after step {k} ({method!r})")
             finite[k] = torch.isfinite(x).all()
             if k + 1 == record[next_out]:
                 if not bool(finite[checked : k + 1].all()):
                     bad = checked + int((~finite[checked : k + 1]).nonzero()[0])
-                    raise ValueError(
+                    raise DivergenceError(
                         f"non-finite values (NaN or inf) appeared at step {bad} of {n_steps} "
                         f"(t = {grid[bad].item():.6g} -> {grid[bad + 1].item():.6g}, method {method!r}); "
                         "the step may be too large for this SDE, or f, g or the score produced them"

@@ -48,6 +48,9 @@ from torch import nn
 
 from . import losses as _losses
 from ._checks import (
+    check_module_input,
+    check_writable_file,
+    DivergenceError,
     check_callable,
     check_choice,
     check_positive_float,
@@ -196,6 +199,10 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
         ValueError: the file is truncated or corrupted, holds something other than plain tensors and data,
             or is not a :mod:`scoresde.train` checkpoint.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    if isinstance(map_location, (str, torch.device)):
+        _resolve_device(map_location, False)  # an unknown or unavailable device is named as such
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
@@ -272,6 +279,8 @@ def _resolve_device(device: str | torch.device, distributed: bool) -> torch.devi
         dev = torch.device(device)
     except RuntimeError as err:
         raise ValueError(f"unknown device {device!r}: {err}") from err
+    if dev.type == "meta":
+        raise ValueError("device 'meta' holds no data and cannot train; use 'cpu' or 'cuda'")
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"device {device!r} requested but CUDA is not available")
@@ -333,7 +342,7 @@ def train(
         A :class:`TrainResult`.
 
     Raises:
-        FloatingPointError: the loss became NaN or infinite (the message gives the step).
+        DivergenceError: (a ``FloatingPointError``) the loss became NaN or infinite (the message gives the step).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -399,6 +408,8 @@ def train(
         config["model"] = None
 
     model.to(dev).train()
+    if isinstance(data, torch.Tensor):
+        check_module_input(data[:1], model, "data")
     net: nn.Module = model
     if is_dist:
         from torch.nn.parallel import DistributedDataParallel
@@ -413,7 +424,7 @@ def train(
 
     history: list[float] = []
     start = 0
-    ckpt_path = Path(checkpoint_path) if checkpoint_path is not None else None
+    ckpt_path = check_writable_file(checkpoint_path, "checkpoint_path") if checkpoint_path is not None else None
     if resume and ckpt_path is not None and ckpt_path.is_file():
         ckpt = load_checkpoint(ckpt_path, map_location=dev)
         # everything that shapes the trajectory must match; only `steps` (how far to go) may change
@@ -458,7 +469,7 @@ def train(
         pending.clear()
         bad = (~torch.isfinite(values)).nonzero()
         if len(bad):
-            raise FloatingPointError(
+            raise DivergenceError(
                 f"the loss became non-finite ({float(values[bad[0, 0]])}) at step {first_step + int(bad[0, 0])}; "
                 "lower lr, set grad_clip, or check the data"
             )

@@ -29,6 +29,8 @@ from collections.abc import Callable, Sequence
 import torch
 
 from .._checks import (
+    check_steps,
+    DivergenceError,
     check_bool,
     check_callable,
     check_generator,
@@ -52,7 +54,7 @@ def _steps(total: int, progress: bool, desc: str):
 
 def _finish(x: torch.Tensor, what: str) -> None:
     if not bool(torch.isfinite(x).all()):
-        raise FloatingPointError(f"{what} diverged (non-finite samples): lower step_size")
+        raise DivergenceError(f"{what} diverged (non-finite samples): lower step_size")
 
 
 def _ula(
@@ -71,7 +73,7 @@ def _ula(
     traj = [x.clone()] if return_trajectory else None
     with torch.no_grad():
         for alpha, level in schedule:
-            s = check_output_like(score(x, level), x, "score_fn", finite=False)
+            s = check_output_like(score(x, level), x, "score_fn", finite=False, same_dtype=True)
             z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
             x = x + alpha * s + math.sqrt(2 * alpha) * z
             if traj is not None:
@@ -93,6 +95,7 @@ def langevin(
     generator: torch.Generator | None = None,
     return_trajectory: bool = False,
     progress: bool = False,
+    max_steps: int | None = None,
 ) -> torch.Tensor:
     r"""Unadjusted Langevin dynamics :math:`x_{k+1}=x_k+\varepsilon S(x_k)+\sqrt{2\varepsilon}z_k`
     (book: eq-langevin).
@@ -106,18 +109,19 @@ def langevin(
         generator: a ``torch.Generator`` on ``x0``'s device for the noise :math:`z_k`.
         return_trajectory: also keep every iterate.
         progress: show a tqdm progress bar.
+        max_steps: refuse ``n_steps`` beyond this (default :data:`scoresde._checks.MAX_STEPS`).
 
     Returns:
         The final points, shape of ``x0``; with ``return_trajectory`` the iterates
         :math:`x_0,\dots,x_K`, shape ``(n_steps + 1, *x0.shape)``.
 
     Raises:
-        FloatingPointError: the chain produced NaN or infinite values (step too large).
+        DivergenceError: (a ``FloatingPointError``) the chain produced NaN or infinite values (step too large).
     """
     check_callable(score_fn, "score_fn")
     check_tensor(x0, "x0", min_dim=2)
     eps = check_positive_float(step_size, "step_size")
-    n_steps = check_positive_int(n_steps, "n_steps")
+    n_steps = check_steps(check_positive_int(n_steps, "n_steps"), "n_steps", max_steps)
     check_generator(generator, x0.device)
     return _ula(lambda x, _: score_fn(x), x0, [(eps, None)] * n_steps, generator, return_trajectory,
                 progress, "Langevin dynamics")
@@ -133,6 +137,7 @@ def annealed_langevin(
     generator: torch.Generator | None = None,
     return_trajectory: bool = False,
     progress: bool = False,
+    max_steps: int | None = None,
 ) -> torch.Tensor:
     r"""Annealed Langevin dynamics over noise levels :math:`\sigma_1>\dots>\sigma_L` (book: eq-annealed-langevin).
 
@@ -150,6 +155,7 @@ def annealed_langevin(
         generator: a ``torch.Generator`` on ``x0``'s device.
         return_trajectory: also keep every iterate.
         progress: show a tqdm progress bar.
+        max_steps: refuse more than this many steps in all (default :data:`scoresde._checks.MAX_STEPS`).
 
     Returns:
         The final points; with ``return_trajectory`` all iterates, shape
@@ -169,5 +175,6 @@ def annealed_langevin(
         raise ValueError("sigmas must hold at least one noise level")
     if any(s <= 0 for s in levels) or any(a <= b for a, b in zip(levels[:-1], levels[1:])):
         raise ValueError(f"sigmas must be positive and strictly decreasing, got {levels}")
+    check_steps(len(levels) * n_steps_each, "len(sigmas) * n_steps_each", max_steps)
     schedule = [(eps * sigma**2 / levels[-1] ** 2, sigma) for sigma in levels for _ in range(n_steps_each)]
     return _ula(score_fn, x0, schedule, generator, return_trajectory, progress, "annealed Langevin dynamics")

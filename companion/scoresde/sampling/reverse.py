@@ -39,6 +39,8 @@ from typing import Literal
 import torch
 
 from .._checks import (
+    check_steps,
+    DivergenceError,
     check_bool,
     check_callable,
     check_choice,
@@ -159,7 +161,7 @@ def reverse_sde_sample(
         Samples at time ``eps``, shape ``(n_samples, *event_shape)``.
     """
     _check_sde(sde)
-    n_steps = check_positive_int(n_steps, "n_steps")
+    n_steps = check_steps(check_positive_int(n_steps, "n_steps"), "n_steps")
     eps = _check_eps(eps, sde)
     check_choice(method, "method", SDE_METHODS)
     check_bool(progress, "progress")
@@ -216,8 +218,9 @@ def predictor_corrector_sample(
         Samples at time ``eps``, shape ``(n_samples, *event_shape)``.
     """
     _check_sde(sde)
-    n_steps = check_positive_int(n_steps, "n_steps")
+    n_steps = check_steps(check_positive_int(n_steps, "n_steps"), "n_steps")
     n_corrector = check_positive_int(n_corrector, "n_corrector", minimum=0)
+    check_steps(n_steps * (n_corrector + 1), "n_steps * (n_corrector + 1)")
     snr = check_positive_float(snr, "snr")
     eps = _check_eps(eps, sde)
     check_choice(predictor, "predictor", SDE_METHODS)
@@ -251,7 +254,7 @@ def predictor_corrector_sample(
             else:
                 x = heun_step(rsde, x, t, h, dw, ts[i + 1].expand(batch))
             if not bool(torch.isfinite(x).all()):
-                raise ValueError(
+                raise DivergenceError(
                     f"non-finite values appeared at predictor step {i} of {n_steps} "
                     f"(t = {grid[i].item():.6g}); lower snr or raise n_steps"
                 )
@@ -338,10 +341,10 @@ def probability_flow_sample(
             with torch.no_grad():
                 out = odeint(field, x, ts, rtol=rtol, atol=atol, method="dopri5", options=options)[-1]
         except AssertionError as err:  # torchdiffeq signals a collapsed step size by an assertion
-            raise ValueError(f"dopri5 failed ({err}): the probability-flow field became non-finite or too "
+            raise DivergenceError(f"dopri5 failed ({err}): the probability-flow field became non-finite or too "
                              "stiff; check score_fn, or raise eps") from err
         if not bool(torch.isfinite(out).all()):
-            raise ValueError("the probability-flow ODE produced non-finite values; check score_fn")
+            raise DivergenceError("the probability-flow ODE produced non-finite values; check score_fn")
     else:
         ts = torch.tensor([sde.T, eps], dtype=torch.float64)
         out = solve(flow, x, ts, method=method, dt=(sde.T - eps) / n_steps, progress=progress)[-1]
