@@ -178,7 +178,14 @@ def _build_registry(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, Exercise]
     return registry
 
 
-_REGISTRY: dict[str, Exercise] = _build_registry(EXERCISES)
+def _with_references(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """The registry's data, each ``"code"`` entry joined with its reference and hidden cases (by label)."""
+    from .exercise_references import REFERENCES
+
+    return {i: ({**e, "code": REFERENCES[e["label"]]} if e["kind"] == "code" else e) for i, e in raw.items()}
+
+
+_REGISTRY: dict[str, Exercise] = _build_registry(_with_references(EXERCISES))
 
 
 def exercise_ids(chapter: int | None = None) -> list[str]:
