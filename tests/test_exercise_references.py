@@ -82,10 +82,22 @@ def run_code_exercise(key, fn, time_limit=None):
     return passed == len(code.cases), why
 
 
-RIGHT = {"ex-01-ssm-code": ssm_right, "ex-02-ula-code": ula_right, "ex-03-ito-sum-code": ito_right,
+def shared_right(score, x, v):  # one batched vector-Jacobian product over the M probes
+    x = x.detach().requires_grad_(True)
+    proj = (v * score(x)).sum(-1)                                          # (M, n)
+    M = v.shape[0]
+    cotangents = torch.eye(M, dtype=x.dtype)[:, :, None].expand(M, M, x.shape[0])
+    (grads,) = torch.autograd.grad(proj, x, grad_outputs=cotangents, is_grads_batched=True)
+    return 0.5 * proj**2 + (v * grads).sum(-1)
+
+
+RIGHT = {"ex-07-shared-code": shared_right, "ex-01-ssm-code": ssm_right, "ex-02-ula-code": ula_right, "ex-03-ito-sum-code": ito_right,
          "ex-04-em-code": em_right, "ex-05-perturb-code": perturb_right, "ex-06-div-code": div_right}
 
 WRONG = [  # (exercise, a typical wrong function, words the message must contain)
+    ("ex-07-shared-code", lambda s, x, v: shared_right(s, x, v).T, "shape"),                      # (n, M)
+    ("ex-07-shared-code", lambda s, x, v: 2 * shared_right(s, x, v), "constant factor"),
+    ("ex-07-shared-code", lambda s, x, v: shared_right(s, x, v[:1]).expand(v.shape[0], -1), "wrong values"),  # probe 0 only
     ("ex-01-ssm-code", ssm_no_half, "values"),
     ("ex-01-ssm-code", ssm_mean, "shape"),
     ("ex-01-ssm-code", ssm_vr, "wrong values"),

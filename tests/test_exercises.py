@@ -138,8 +138,226 @@ def _derive_6_2():
     return [sum(sp.diff(Sigma[i, j], (x1, x2)[j]) for j in range(2)) for i in range(2)]
 
 
+# ---- derivations of the problem sets' answers (issue 20) ----
+
+
+def _derive_hutchinson_sigma_bias():
+    A, S = sp.Matrix([[1, 2], [3, 4]]), sp.diag(2, sp.Rational(1, 2))
+    return float((A * S).trace() - A.trace())  # E[v^T A v] = tr(A Sigma_v)
+
+
+def _derive_rademacher_symmetric_2x2():
+    a, b, c = sp.symbols("a b c", real=True)
+    v1, v2 = sp.symbols("v1 v2")
+    q = sp.expand(a * v1**2 + 2 * b * v1 * v2 + c * v2**2)
+    signs = [(s1, s2) for s1 in (-1, 1) for s2 in (-1, 1)]
+    mean = sum(q.subs({v1: s1, v2: s2}) for s1, s2 in signs) / 4
+    return sp.simplify(sum((q.subs({v1: s1, v2: s2}) - mean) ** 2 for s1, s2 in signs) / 4)
+
+
+def _derive_rademacher_2x2():
+    A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    values = [np.array(v) @ A @ np.array(v) for v in ((-1, -1), (-1, 1), (1, -1), (1, 1))]
+    return float(np.var(values))
+
+
+def _derive_logistic_constant():
+    x = sp.Symbol("x", real=True)
+    p = sp.exp(-x) / (1 + sp.exp(-x)) ** 2
+    score = sp.diff(sp.log(p), x)
+    return float(sp.Integral(score**2 * p / 2, (x, -sp.oo, sp.oo)).evalf(30))  # quadrature, not the u-substitution
+
+
+def _derive_ism_facts():
+    # at the true score of N(0, 1) data, J_ISM = E[x^2/2 - 1] = -1/2 < 0: (c) is false; (b) and (d) fail by definition
+    return "a"
+
+
+def _derive_dsm_ratio():
+    s, sigma = 1.0, 0.5
+    return (-1 / (s**2 + sigma**2)) / (-1 / s**2)
+
+
+def _derive_probe_choice():
+    # chapter 1's per-probe variance at d = 2: Rademacher drops 2 sum A_ii^2, so it is never larger
+    return "rademacher"
+
+
+def _derive_ema_memory():
+    w = 1.0
+    for _ in range(500):
+        w *= 0.999  # theta_0's weight, one EMA step at a time
+    return w
+
+
+def _derive_two_mode_score():
+    x, m = sp.Symbol("x", real=True), sp.Symbol("m", positive=True)
+    p = sp.exp(-(x + m) ** 2 / 2) + sp.exp(-(x - m) ** 2 / 2)
+    return sp.simplify(sp.diff(sp.log(p), x))
+
+
+def _derive_ula_variance():
+    s, eps = 0.5, 0.1
+    a = 1 - eps / s**2  # x <- a x + sqrt(2 eps) z
+    return 2 * eps / (1 - a**2)
+
+
+def _derive_langevin_modes():
+    return "b"
+
+
+def _derive_lambda_point_constant():
+    lam = sp.Rational(1, 4)
+    return float((lam**2 + (1 - lam) ** 2) / 2)
+
+
+def _derive_isometry_square():
+    t = sp.Symbol("t", positive=True)
+    z = sp.Symbol("z", real=True)
+    W = sp.sqrt(t) * z
+    return _gaussian_expectation(((W**2 - t) / 2) ** 2, {z: 1})  # from the closed form (W_t^2 - t)/2
+
+
+def _derive_which_sum():
+    return "c"
+
+
+def _derive_gbm_negative():
+    from statistics import NormalDist
+
+    mu, sigma, h = 0.0, 1.0, 0.5
+    return NormalDist().cdf(-(1 + mu * h) / (sigma * math.sqrt(h)))
+
+
+def _derive_sum_tk_dw():
+    N = sp.Symbol("N", positive=True, integer=True)
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    return sp.simplify(sp.summation((k / N) ** 2 / N, (k, 0, N - 1)))
+
+
+def _derive_gbm_weak_error():
+    mu, h = sp.symbols("mu h", positive=True)
+    return sp.exp(mu) - (1 + mu * h) ** (1 / h)
+
+
+def _derive_additive_order():
+    return "b"
+
+
+def _derive_gaussian_flow_factor():
+    from scoresde.sde import VPSDE
+
+    vp = VPSDE()
+    v = {}
+    for t in (1e-3, 1.0):
+        mean, std = vp.marginal_prob(torch.ones(1, 1, dtype=torch.float64), t)
+        v[t] = float(mean[0, 0]) ** 2 * 0.25 + float(std.reshape(-1)[0]) ** 2
+    return math.sqrt(v[1e-3] / v[1.0])
+
+
+def _derive_dsm_conditional():
+    x = sp.Symbol("x", real=True)
+    alpha, sigma, s0 = sp.symbols("alpha sigma s0", positive=True)
+    z, x0 = sp.symbols("z x0", real=True)
+    xt = alpha * s0 * x0 + sigma * z  # x0, z independent N(0, 1)
+    cov = _gaussian_expectation(z * xt, {z: 1, x0: 1})
+    var = _gaussian_expectation(xt**2, {z: 1, x0: 1})
+    return cov / var * x
+
+
+def _derive_flow_vs_sde():
+    return "b"
+
+
+def _derive_reverse_drift_2d():
+    x1, x2 = sp.symbols("x1 x2", real=True)
+    X = sp.Matrix([x1, x2])
+    G = sp.Matrix([[1, 0], [x1, 1]])
+    Sigma = G * G.T
+    div = sp.Matrix([sum(sp.diff(Sigma[i, j], X[j]) for j in range(2)) for i in range(2)])
+    fbar = -div - Sigma * (-X)
+    return [sp.expand(fbar[0]), sp.expand(fbar[1])]
+
+
+def _derive_missing_div():
+    return "b"
+
+
+def _derive_ou_drift_zero():
+    # v_t = 1/2 + 3/2 e^{-2t} = 1  <=>  t = log(3)/2
+    return math.log(3) / 2
+
+
+# code exercises: an independent right function each (the check runs it on the hidden cases)
+
+
+def _derive_ssm_code():
+    def ssm_by_jacobian(score, x, v):  # the full Jacobian row by row, not the one-backward-pass trick
+        rows = []
+        for xi, vi in zip(x, v):
+            J = torch.autograd.functional.jacobian(lambda z: score(z[None])[0], xi)
+            s = score(xi[None])[0]
+            rows.append(0.5 * (vi @ s) ** 2 + vi @ J @ vi)
+        return torch.stack(rows).detach()
+
+    return ssm_by_jacobian
+
+
+def _derive_ula_code():
+    return lambda score, x, eps, z: x + eps * score(x) + (2 * eps) ** 0.5 * z
+
+
+def _derive_ito_code():
+    def ito_loop(W):
+        total = torch.zeros_like(W[0])
+        for k in range(W.shape[0] - 1):
+            total = total + W[k] * (W[k + 1] - W[k])
+        return total
+
+    return ito_loop
+
+
+def _derive_em_code():
+    return lambda f, g, x, t, dt, dw: x + dt * f(x, t) + dw * g(x, t)
+
+
+def _derive_perturb_code():
+    from scoresde.sde import VPSDE
+
+    def by_marginal_prob(x0, t, z, beta_min=0.1, beta_max=20.0):
+        mean, std = VPSDE(beta_min=beta_min, beta_max=beta_max).marginal_prob(x0, t)
+        return mean + std.reshape(-1, 1) * z
+
+    return by_marginal_prob
+
+
+def _derive_div_code():
+    from scoresde.sde import FunctionSDE
+
+    def by_companion(G, x):
+        m = G(x).shape[2]
+        sde = FunctionSDE(lambda y, t: torch.zeros_like(y), lambda y, t: G(y), "general", noise_dim=m)
+        return sde.div_sigma(x, 0.0)
+
+    return by_companion
+
+
+def _derive_why_project():
+    return "a"  # Hutchinson: E_v[v^T J v] = tr J, so the sliced objective is unbiased
+
+
+def _derive_bpd_from_nats():
+    return float((sp.Rational(1, 2) + sp.log(sp.Rational(17, 2))) / sp.log(2))
+
+
+def _derive_shared_code():
+    single = _derive_ssm_code()
+    return lambda score, x, v: torch.stack([single(score, x, v[m]) for m in range(v.shape[0])])
+
+
 DERIVED = {"1.3": _derive_1_3, "3.1": _derive_3_1, "3.2": _derive_3_2, "3.3": _derive_3_3, "4.1": _derive_4_1,
            "5.1": _derive_5_1, "5.3": _derive_5_3, "6.1": _derive_6_1, "6.2": _derive_6_2}
+DERIVED.update({"7.4": _derive_why_project, "7.5": _derive_bpd_from_nats, "7.6": _derive_shared_code})
 
 
 def _derive_7_1():
@@ -178,6 +396,10 @@ def test_independent_derivation_is_accepted(exercise_id):
 def _wrong(exercise_id):
     """A plausible wrong answer: the derived one doubled (its first entry, for a list; shifted if zero)."""
     right = DERIVED[exercise_id]()
+    if callable(right):  # a code exercise: the right function's output, doubled
+        return lambda *args: 2 * right(*args)
+    if isinstance(right, str):  # a choice: another of its options
+        return next(o for o in EXERCISES[exercise_id]["options"] if o != right)
     if isinstance(right, list):
         return [2 * right[0] + 1] + right[1:]
     return 2 * right + 1 if right == 0 else 2 * right
@@ -202,7 +424,8 @@ def test_wrong_answer_gets_not_yet_and_the_hint_but_never_the_answer(exercise_id
 def test_describe_and_hint_never_reveal_the_answer(exercise_id):
     expected = str(exercises._decode(EXERCISES[exercise_id]["answer"]))
     for text in (describe(exercise_id), hint(exercise_id)):
-        assert expected not in text
+        if EXERCISES[exercise_id]["kind"] != "choice":  # a choice's options are public; which one is right is not
+            assert expected not in text
         assert re.search(r"[\u4e00-\u9fff]", text) and re.search(r"[A-Za-z]{3}", text)  # both languages
 
 
@@ -211,7 +434,7 @@ def test_answers_are_not_stored_in_plain_text():
     for entry in EXERCISES.values():
         value = exercises._decode(entry["answer"])
         for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str) and len(item) > 3:
+            if isinstance(item, str) and len(item) > 3 and entry["kind"] != "choice":  # options are public
                 assert item not in source
         assert exercises._decode(exercises._encode(value)) == value
 

@@ -140,6 +140,8 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "7.1": {
         "label": "ex-07-shared-cost",
         "kind": "expression",
+        "stars": 2,
+        "type": "symbolic",
         "form": ("the cost of the shared form as a fraction of the repeated batch's, an expression in M",
                  "共用作法的代價佔重複批次作法的比例，以 M 表示的式子"),
         "hint": ("Count units: the repeated batch runs the forward pass once per probe, the shared form once in all; "
@@ -151,6 +153,8 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "7.2": {
         "label": "ex-07-uniform-bpd",
         "kind": "number",
+        "stars": 1,
+        "type": "numeric",
         "form": ("the bits per dimension of the uniform density on [-1, 1]^64, a number",
                  "[-1, 1]^64 上均勻密度的每維位元數，一個數"),
         "hint": ("-log p / D = log 2 for this density; put it into the bits-per-dimension formula, which adds "
@@ -162,6 +166,8 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "7.3": {
         "label": "ex-07-probe-variance",
         "kind": "expression",
+        "stars": 3,
+        "type": "symbolic",
         "form": ("[variance with Gaussian probes, variance with sphere probes] of v^T A v for A = -I/s^2, a list of "
                  "two expressions in d and s",
                  "A = -I/s^2 時 v^T A v 的 [高斯探測向量下的變異數, 球面探測向量下的變異數]，以 d 與 s 表示的兩個式子組成的串列"),
@@ -170,5 +176,41 @@ EXERCISES: dict[str, dict[str, Any]] = {
                  "此時 v^T A v = -|v|^2 / s^2。對高斯 v，|v|^2 服從自由度 d 的卡方分佈；在半徑 sqrt(d) 的球面上，|v|^2 不會變動。"),
         "answer": "WyIyKmQvcyoqNCIsICIwIl0=",
         "symbols": {"d": {"positive": True}, "s": {"positive": True}},
+    },
+    # ---- problem sets: exercises added for issue 20 (every exercise self-checkable) ----
+    "7.4": {
+        "label": "ex-07-why-project",
+        "kind": "choice",
+        "stars": 1,
+        "type": "conceptual",
+        "form": ("one of the labels a, b, c, d",
+                 "選項標籤 a、b、c、d 之一"),
+        "hint": ("Hutchinson's identity: what is E_v[vᵀJv] when E[vvᵀ] = I?",
+                 "Hutchinson 恆等式：當 E[vvᵀ] = I 時，E_v[vᵀJv] 等於什麼？"),
+        "answer": "ImEi",
+        "options": ['a', 'b', 'c', 'd'],
+    },
+    "7.5": {
+        "label": "ex-07-bpd-from-nats",
+        "kind": "number",
+        "stars": 1,
+        "type": "numeric",
+        "form": ("the bits per dimension, a number",
+                 "每維位元數，一個數"),
+        "hint": ("Add the dequantisation offset log(17/2) to the nats per dimension, then divide by log 2.",
+                 "把去量化偏移量 log(17/2) 加到每維奈特數上，再除以 log 2。"),
+        "answer": "My44MDg4MTAzNjE2OTQ4MjE1",
+        "rtol": 0.0001,
+    },
+    "7.6": {
+        "label": "ex-07-shared-code",
+        "kind": "code",
+        "stars": 2,
+        "type": "coding",
+        "form": ("your function ssm_shared itself (the function, not its output)",
+                 "你寫的函式 ssm_shared 本身（傳入函式，而不是它的輸出）"),
+        "hint": ("Row m of the projections depends on x through S(x) only: differentiate proj[m].sum() for each m with retain_graph=True, or pass the M probes as a batch of cotangents.",
+                 "投影的第 m 列只透過 S(x) 依賴 x：對每個 m 以 retain_graph=True 微分 proj[m].sum()，或把 M 個探測向量當成一批餘切向量傳入。"),
+        "answer": "eyJyZWZlcmVuY2UiOiAiZXgtMDctc2hhcmVkLWNvZGUifQ==",
     },
 }

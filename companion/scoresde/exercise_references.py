@@ -30,6 +30,10 @@ def _ssm_per_sample(score: Callable, x: torch.Tensor, v: torch.Tensor) -> torch.
     return (0.5 * proj**2 + (v * grad).sum(dim=1)).detach()
 
 
+def _ssm_shared(score: Callable, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    return torch.stack([_ssm_per_sample(score, x, v[m]) for m in range(v.shape[0])])
+
+
 def _ula_step(score: Callable, x: torch.Tensor, eps: float, z: torch.Tensor) -> torch.Tensor:
     return x + eps * score(x) + math.sqrt(2 * eps) * z
 
@@ -93,6 +97,14 @@ REFERENCES: dict[str, CodeExercise] = {
                  lambda g: (_tanh_score(g, 4), _randn(g, 7, 4), _randn(g, 7, 4))),
         CodeCase(("a batch of one point in d = 3", "d = 3 中只有一個點的批次"),
                  lambda g: (_tanh_score(g, 3), _randn(g, 1, 3), _randn(g, 1, 3))),
+    )),
+    "ex-07-shared-code": CodeExercise(_ssm_shared, (
+        CodeCase(("a linear score in d = 3, batch 4, M = 2 probes", "d = 3 的線性分數，批次 4，M = 2 個探測向量"),
+                 lambda g: (_linear_score(g, 3), _randn(g, 4, 3), _randn(g, 2, 4, 3))),
+        CodeCase(("a nonlinear (tanh) score in d = 5, batch 3, M = 4", "d = 5 的非線性（tanh）分數，批次 3，M = 4"),
+                 lambda g: (_tanh_score(g, 5), _randn(g, 3, 5), _randn(g, 4, 3, 5))),
+        CodeCase(("one probe (M = 1), d = 2, batch 6", "一個探測向量（M = 1），d = 2，批次 6"),
+                 lambda g: (_tanh_score(g, 2), _randn(g, 6, 2), _randn(g, 1, 6, 2))),
     )),
     "ex-02-ula-code": CodeExercise(_ula_step, (
         CodeCase(("a batch of 6 points in d = 2, eps = 0.01", "d = 2 中 6 個點的批次，eps = 0.01"),
