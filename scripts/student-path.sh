@@ -19,9 +19,10 @@ export PATH="$WORK/venv/bin:$(echo "$PATH" | tr ':' '\n' | grep -v "/.venv/bin" 
 "$PY" -m venv "$WORK/venv"
 pip() { "$WORK/venv/bin/python" -m pip "$@"; }
 pip install -q --upgrade pip
-# 1. torch first. On a laptop: pip install torch --index-url https://download.pytorch.org/whl/cpu
-#    (this machine's pip finds the CPU wheel torch==2.13.0 by its version alone).
-pip install -q "torch==2.13.0"
+# 1. torch first. On a laptop: pip install torch --index-url https://download.pytorch.org/whl/cpu.
+#    CI reaches PyPI only, where this machine's pip finds the CPU wheel torch==2.13.0 by its version; set
+#    TORCH_INDEX_URL to test the documented index itself.
+pip install -q "torch==2.13.0" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
 # 2. the companion with every notebook's runtime dependencies
 pip install -q -e "companion[book]"
 t_install=$(( $(date +%s) - t0 ))
@@ -32,6 +33,13 @@ fail=0
 log="$WORK/log.txt"
 t1=$(date +%s)
 export CUDA_VISIBLE_DEVICES="" MPLBACKEND=Agg
+# only the new environment's own kernel: no user-wide kernelspec may stand in for it
+export JUPYTER_DATA_DIR="$WORK/jupyter-data" JUPYTER_CONFIG_DIR="$WORK/jupyter-config"
+unset JUPYTER_PATH
+"$WORK/venv/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
+spec=$("$WORK/venv/bin/jupyter" kernelspec list --json | "$WORK/venv/bin/python" -c \
+  "import json,sys; print(json.load(sys.stdin)['kernelspecs']['python3']['resource_dir'])")
+case "$spec" in "$WORK"/*) ;; *) echo "[student] the python3 kernel is not the new environment's: $spec"; exit 1 ;; esac
 for nb in notebooks/*.ipynb; do
   if ! "$WORK/venv/bin/jupyter" nbconvert --to notebook --execute --output-dir "$WORK/out" \
         --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 "$nb" >"$log" 2>&1; then

@@ -24,7 +24,7 @@ nbval() { python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tes
 step "2/6 notebooks, nbval strict"
 nbval
 step "3/6 notebooks, nbval strict under other kernels (ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE, 1 thread)"
-ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nbval
+ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nbval
 
 step "4/6 book build (-W)"
 bash scripts/build-book.sh

@@ -12,6 +12,7 @@ import torch
 from scoresde.book import (
     CheckLog,
     format_estimate,
+    round_guarded,
     gaussian_expectation,
     ks_distance,
     loglog_slope,
@@ -23,25 +24,34 @@ from scoresde.book import (
 @pytest.mark.parametrize(
     "estimate, tol, text",
     [
-        (-0.001656, 0.0049, "-0.0017"),
-        (99.8123, 6.9, "99.8"),
+        (-0.001656, 0.0049, "-0.002"),  # SE ~ 0.001 is not printed to 1e-4
+        (99.8123, 6.9, "100"),
         (0.002716, 0.013, "0.003"),
-        (1.1344, 0.0053, "1.1344"),
+        (1.1344, 0.0053, "1.134"),
         (0.4778, 0.15, "0.48"),
-        (1234.5, 150.0, "1234"),  # 0 decimals at most: integers stay integers
+        (1234.5, 150.0, "1230"),  # SE = 30: tens, not units
         (-0.0001, 0.013, "0.000"),  # never "-0.000"
     ],
 )
-def test_format_estimate_keeps_only_the_digits_the_tolerance_supports(estimate, tol, text):
+def test_format_estimate_prints_to_the_leading_digit_of_the_standard_error(estimate, tol, text):
     assert format_estimate(estimate, tol) == text
 
 
-def test_format_estimate_is_stable_under_last_bit_perturbations():
-    # a perturbation of 1e-12 relative (another CPU's rounding) leaves the printed text unchanged
+@pytest.mark.parametrize("tol", [0.0049, 0.013, 0.15, 6.9, 150.0])
+def test_no_printed_digit_is_finer_than_the_standard_error(tol):
+    se = tol / 5
+    text = format_estimate(1.23456789 * 10 ** math.floor(math.log10(se) + 2), tol)
+    step = 10.0 ** -len(text.split(".")[1]) if "." in text else 10.0 ** (len(text) - len(text.rstrip("0")))
+    assert step >= 10 ** math.floor(math.log10(se)) * 0.999  # the last printed digit is the SE's leading digit
+
+
+def test_format_estimate_is_stable_under_perturbations_well_below_the_standard_error():
+    # perturbations of tol/1000 (far larger than another CPU's rounding) flip the text for < 2% of values
     rng = torch.Generator().manual_seed(0)
-    values = torch.rand(2000, generator=rng, dtype=torch.float64)
-    same = sum(format_estimate(v, 0.013) == format_estimate(v * (1 + 1e-12), 0.013) for v in values.tolist())
-    assert same >= 1990
+    values = torch.rand(4000, generator=rng, dtype=torch.float64)
+    tol = 0.013
+    flips = sum(format_estimate(v, tol) != format_estimate(v + tol / 1000, tol) for v in values.tolist())
+    assert flips < 0.02 * len(values)
 
 
 @pytest.mark.parametrize("estimate, tol", [(float("nan"), 0.1), (1.0, 0.0), (1.0, -1.0), (1.0, float("inf"))])
@@ -113,3 +123,14 @@ def test_loglog_slope_recovers_a_power():
     assert loglog_slope(xs, [h**-1.5 for h in xs]) == pytest.approx(-1.5)
     with pytest.raises(ValueError, match="same length"):
         loglog_slope([1.0, 2.0], [1.0])
+
+
+def test_round_guarded_rounds_far_from_boundaries_and_refuses_near_them():
+    assert round_guarded(3.5601, 1, 0.002) == "3.6"
+    assert round_guarded(-0.01, 1, 0.002) == "0.0"
+    with pytest.raises(AssertionError, match="rounding boundary"):
+        round_guarded(3.5505, 1, 0.002)  # 0.0005 from 3.55: another CPU could print 3.5
+    with pytest.raises(AssertionError, match="rounding boundary"):
+        round_guarded(0.8151, 2, 0.0005)
+    with pytest.raises(ValueError):
+        round_guarded(float("nan"), 1, 0.01)

@@ -357,6 +357,7 @@ def _derive_shared_code():
 
 DERIVED = {"1.3": _derive_1_3, "3.1": _derive_3_1, "3.2": _derive_3_2, "3.3": _derive_3_3, "4.1": _derive_4_1,
            "5.1": _derive_5_1, "5.3": _derive_5_3, "6.1": _derive_6_1, "6.2": _derive_6_2}
+DERIVED.update({"1.1": _derive_hutchinson_sigma_bias, "1.2": _derive_rademacher_symmetric_2x2, "1.4": _derive_rademacher_2x2, "1.5": _derive_logistic_constant, "1.6": _derive_ism_facts, "1.7": _derive_ssm_code, "2.1": _derive_dsm_ratio, "2.2": _derive_probe_choice, "2.3": _derive_ema_memory, "2.4": _derive_two_mode_score, "2.5": _derive_ula_variance, "2.6": _derive_langevin_modes, "2.7": _derive_ula_code, "3.4": _derive_lambda_point_constant, "3.5": _derive_isometry_square, "3.6": _derive_which_sum, "3.7": _derive_ito_code, "4.2": _derive_gbm_negative, "4.3": _derive_sum_tk_dw, "4.4": _derive_gbm_weak_error, "4.5": _derive_additive_order, "4.6": _derive_em_code, "5.2": _derive_gaussian_flow_factor, "5.4": _derive_dsm_conditional, "5.5": _derive_flow_vs_sde, "5.6": _derive_perturb_code, "6.3": _derive_reverse_drift_2d, "6.4": _derive_missing_div, "6.5": _derive_ou_drift_zero, "6.6": _derive_div_code})
 DERIVED.update({"7.4": _derive_why_project, "7.5": _derive_bpd_from_nats, "7.6": _derive_shared_code})
 
 

@@ -5,7 +5,7 @@ difference must simplify to zero) or ``log.mc(label, estimate, exact, tol)`` (``
 Both raise ``AssertionError`` when the step is wrong, so a notebook that runs is a notebook whose checks hold;
 ``log.counts`` tells how many of each kind a chapter has.
 
-Printed numbers are portable: a Monte Carlo estimate is printed only to the digits its tolerance supports
+Printed numbers are portable: a Monte Carlo estimate is printed only to the leading digit of its standard error
 (:func:`format_estimate`), so last-bit floating-point differences between CPUs do not change the printed text.
 The assertion, not the printed digits, carries the check.
 """
@@ -22,6 +22,7 @@ import torch
 __all__ = [
     "CheckLog",
     "format_estimate",
+    "round_guarded",
     "se5",
     "gaussian_expectation",
     "rademacher_expectation",
@@ -31,22 +32,46 @@ __all__ = [
 
 
 def format_estimate(estimate: float, tol: float) -> str:
-    """``estimate`` rounded to the decimal place of ``tol / 10`` (about half a standard error when
-    ``tol`` is 5 standard errors): the digits beyond it are noise and may differ between CPUs.
+    """``estimate`` rounded to the leading digit of its standard error, taken as ``tol / 5`` (the notebooks'
+    tolerances are 5 standard errors): the digits beyond it are noise, and may differ between CPUs.
 
-    >>> format_estimate(-0.001656, 0.0049)
-    '-0.0017'
-    >>> format_estimate(99.8123, 6.9)
-    '99.8'
+    >>> format_estimate(-0.001656, 0.0049)   # SE ~ 0.001: three decimals
+    '-0.002'
+    >>> format_estimate(99.8123, 6.9)        # SE ~ 1.4: units
+    '100'
+    >>> format_estimate(1234.5, 150.0)       # SE = 30: tens
+    '1230'
     """
     estimate, tol = float(estimate), float(tol)
     if not math.isfinite(estimate):
         raise ValueError(f"estimate must be finite, got {estimate}")
     if not (math.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive finite number, got {tol}")
-    decimals = min(max(0, -math.floor(math.log10(tol / 10))), 12)
-    text = f"{estimate:.{decimals}f}"
+    se = float(f"{tol / 5:.0e}")  # the standard error to one significant digit (0.00098 -> 0.001)
+    place = math.floor(math.log10(se))  # 10**place: the place of its leading digit
+    if place >= 0:
+        text = f"{round(estimate, -place):.0f}"
+    else:
+        text = f"{estimate:.{min(-place, 12)}f}"
     return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.000"
+
+
+def round_guarded(x: float, decimals: int, guard: float) -> str:
+    """``x`` to ``decimals`` decimals, refusing (``AssertionError``) when ``x`` lies within ``guard`` of a rounding
+    boundary: a number that another CPU's last bits, or a solver's tolerance, could round the other way fails when
+    the notebook is executed, not on a reader's machine.
+
+    >>> round_guarded(3.5601, 1, 0.002)
+    '3.6'
+    """
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"x must be finite, got {x}")
+    scaled = x * 10**decimals
+    distance = abs(scaled - math.floor(scaled) - 0.5) / 10**decimals  # to the nearest half-way point
+    assert distance > guard, f"{x} is within {guard} of a rounding boundary at {decimals} decimals"
+    text = f"{x:.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 class CheckLog:
