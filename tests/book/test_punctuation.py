@@ -3,7 +3,8 @@
 A half-width ``,`` ``:`` ``;`` ``(`` ``)`` next to a Chinese character (spaces allowed between) is flagged in every
 text that carries Chinese prose: the 繁體中文 containers, bilingual lines (headings, table rows) and directive bodies.
 Math (``$…$``, ``$$…$$``), inline code, MyST roles and link targets are removed first, each replaced by a
-placeholder that is neither Chinese nor punctuation, so ``（種子, $k$）`` is still caught.
+placeholder that is neither Chinese nor punctuation, so ``（種子, $k$）`` is still caught. Labels in half-width
+parentheses, ``(a)``, ``(iii)``, ``(1.3)``, are allowed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 
 from .bookcheck import CJK, Item, parse, sources
 
+LABEL = re.compile(r"\([\w.–-]{1,6}\)")  # (a), (iii), (1.3): labels, conventionally half-width
 STRIP = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$|`[^`\n]*`|\{[\w:-]+\}|\]\([^)\n]*\)|<[^>\n]+>|https?://\S+", re.S)
 CJK_CHAR = CJK.pattern
 HALF = r"[,:;()]"
@@ -31,7 +33,7 @@ def prose(items: list[Item]) -> list[tuple[int, str]]:
 
 
 def half_width_marks(text: str) -> list[str]:
-    clean = STRIP.sub("X", text)
+    clean = LABEL.sub("X", STRIP.sub("X", text))
     return [clean[max(m.start() - 6, 0) : m.end() + 6].replace("\n", " ") for m in BAD.finditer(clean)]
 
 
@@ -48,6 +50,7 @@ def test_checker_catches_half_width_punctuation():
     assert half_width_marks("第 $k$ 步從以（種子, $k$）設定的產生器") != []
     assert half_width_marks("其分數為 $-1$, 以及常數模型") != []
     assert half_width_marks("見 (第 3 節)") != []
+    assert half_width_marks("題目。(a) 證明；(iii) 與式 (1.3) 相同") == []
     assert half_width_marks("條件：$f(x) = (a, b)$，以及 `f(x, y)` 與 {eq}`eq-ism`") == []
     assert half_width_marks("| score (score function) | 分數（分數函數） |") == []
     with pytest.raises(AssertionError, match="half-width"):
