@@ -61,7 +61,7 @@ EXERCISES: dict[str, dict[str, Any]] = {
                  "(b) 小題：∫_0^t s dW_s 的變異數，以 t 表示的式子（sympy 式子或像 'sqrt(t)/2' 這樣的字串）"),
         "hint": ("The integrand s is deterministic, so the integral is Gaussian with mean 0; the Itô isometry "
                  "turns its variance into an ordinary integral of the integrand squared.",
-                 "被積函數 s 是確定的，所以這個積分是平均為 0 的高斯變數；Itô 等距性把它的變異數變成被積函數平方的"
+                 "被積函數 s 是非隨機的（確定性的），所以這個積分是平均為 0 的高斯變數；Itô 等距性把它的變異數變成被積函數平方的"
                  "普通積分。"),
         "answer": "InQqKjMvMyI=",
         "symbols": {"t": {"positive": True}},
@@ -88,10 +88,10 @@ EXERCISES: dict[str, dict[str, Any]] = {
         "type": "symbolic",
         "form": ("part (b): the exact relative bias v_h / (σ²/(2β)) − 1 of the Euler–Maruyama stationary variance, "
                  "an expression in beta and h (not its first-order approximation)",
-                 "(b) 小題：Euler–Maruyama 平穩分佈變異數的精確相對偏差 v_h / (σ²/(2β)) − 1，以 beta 與 h 表示的式子"
+                 "(b) 小題：Euler–Maruyama 平穩分布變異數的精確相對偏差 v_h / (σ²/(2β)) − 1，以 beta 與 h 表示的式子"
                  "（不是一階近似）"),
         "hint": ("Divide the v_h you found by the exact stationary variance σ²/(2β) and simplify; σ cancels.",
-                 "把你求得的 v_h 除以平穩分佈的精確變異數 σ²/(2β) 再化簡；σ 會消去。"),
+                 "把你求得的 v_h 除以平穩分布的精確變異數 σ²/(2β) 再化簡；σ 會消去。"),
         "answer": "ImJldGEqaC8oMiAtIGJldGEqaCki",
         "symbols": {"beta": {"positive": True}, "h": {"positive": True}},
     },
@@ -135,7 +135,7 @@ EXERCISES: dict[str, dict[str, Any]] = {
                  "（代表 s_0）表示的式子"),
         "hint": ("p_t is Gaussian with mean 0; its variance v_t solves v' = -2βv + σ² with v(0) = s_0². The score "
                  "of N(0, v_t) is -x/v_t, and f̄ = f - σ² times the score.",
-                 "p_t 是平均為 0 的高斯分佈；其變異數 v_t 滿足 v' = -2βv + σ²、v(0) = s_0²。N(0, v_t) 的分數是"
+                 "p_t 是平均為 0 的高斯分布；其變異數 v_t 滿足 v' = -2βv + σ²、v(0) = s_0²。N(0, v_t) 的分數是"
                  " -x/v_t，而 f̄ = f - σ² 乘以分數。"),
         "answer": "Ii1iZXRhKnggKyBzaWdtYSoqMip4LyhzMCoqMipleHAoLTIqYmV0YSp0KSArIHNpZ21hKioyKigxIC0gZXhwKC0yKmJldGEqdCkpLygyKmJldGEpKSI=",
         "symbols": {"x": {"real": True}, "t": {"positive": True}, "beta": {"positive": True},
@@ -191,7 +191,7 @@ EXERCISES: dict[str, dict[str, Any]] = {
                  "A = -I/s^2 時 v^T A v 的 [高斯探測向量下的變異數, 球面探測向量下的變異數]，以 d 與 s 表示的兩個式子組成的串列"),
         "hint": ("Here v^T A v = -|v|^2 / s^2. For Gaussian v, |v|^2 is chi-squared with d degrees of freedom; on "
                  "the sphere of radius sqrt(d), |v|^2 does not vary.",
-                 "此時 v^T A v = -|v|^2 / s^2。對高斯 v，|v|^2 服從自由度 d 的卡方分佈；在半徑 sqrt(d) 的球面上，|v|^2 不會變動。"),
+                 "此時 v^T A v = -|v|^2 / s^2。對高斯 v，|v|^2 服從自由度 d 的卡方分布；在半徑 sqrt(d) 的球面上，|v|^2 不會變動。"),
         "answer": "WyIyKmQvcyoqNCIsICIwIl0=",
         "symbols": {"d": {"positive": True}, "s": {"positive": True}},
     },
@@ -228,7 +228,7 @@ EXERCISES: dict[str, dict[str, Any]] = {
         "form": ("your function ssm_shared itself (the function, not its output)",
                  "你寫的函式 ssm_shared 本身（傳入函式，而不是它的輸出）"),
         "hint": ("Row m of the projections depends on x through S(x) only: differentiate proj[m].sum() for each m with retain_graph=True, or pass the M probes as a batch of cotangents.",
-                 "投影的第 m 列只透過 S(x) 依賴 x：對每個 m 以 retain_graph=True 微分 proj[m].sum()，或把 M 個探測向量當成一批餘切向量傳入。"),
+                 "投影的第 m 列只透過 S(x) 與 x 有關：對每個 m 以 retain_graph=True 微分 proj[m].sum()，或把 M 個探測向量當成一批餘切向量傳入。"),
         "answer": "eyJyZWZlcmVuY2UiOiAiZXgtMDctc2hhcmVkLWNvZGUifQ==",
     },
     # ---- problem sets: exercises added for issue 20 (every exercise self-checkable) ----

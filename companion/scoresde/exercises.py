@@ -302,7 +302,7 @@ def _check_vector(ex: Exercise, answer: Any) -> bool:
     if len(values) != len(expected):
         raise _Malformed(f"the answer must have {len(expected)} entries, got {len(values)} · "
                          f"答案應該有 {len(expected)} 個分量，卻有 {len(values)} 個")
-    got = [_as_real(v, (f"entry {k}", f"第 {k} 個分量")) for k, v in enumerate(values)]
+    got = [_as_real(v, (f"entry {k}", f"第 {k} 個分量")) for k, v in enumerate(values, start=1)]
     return all(_close(a, e, ex) for a, e in zip(got, expected))
 
 
@@ -435,7 +435,7 @@ def _remark(got: Any, expected: Any, points: list[dict[Any, Any]]) -> str:
     if pairs and all(b != 0 for _, b in pairs) and _constant([a / b for a, b in pairs]) and pairs[0][0] != 0:
         return "Your expression is off by a constant factor. · 你的式子差了一個常數倍。"
     if _constant([a - b for a, b in pairs]):
-        return "Your expression is off by an additive constant. · 你的式子差了一個加上的常數。"
+        return "Your expression is off by an additive constant. · 你的式子與答案相差一個常數項。"
     return ""
 
 
