@@ -463,9 +463,9 @@ def _check_expression(ex: Exercise, answer: Any) -> tuple[bool, str]:
     wrong = [k for k, (g, e) in enumerate(zip(gots, expected), start=1) if not _is_zero(g, e, points)]
     if not wrong:
         return True, ""
-    listed = ", ".join(str(k) for k in wrong)
+    listed, listed_zh = ", ".join(str(k) for k in wrong), "、".join(str(k) for k in wrong)
     n = len(expected)
-    return False, f"Not yet right: entry {listed} of {n}. · 還不對的分量：第 {listed} 個（共 {n} 個）。"
+    return False, f"Not yet right: entry {listed} of {n}. · 還不對的分量：第 {listed_zh} 個（共 {n} 個）。"
 
 
 def _check_code(ex: Exercise, answer: Any) -> tuple[bool, str]:
