@@ -124,10 +124,29 @@ def edition_links(app: Sphinx, pagename: str, templatename: str, context: dict, 
         href = None if other == name else f"{to_root}{rel}/{pagename}.html"
         links.append({"edition": other, "label": LABELS[other], "href": href})
     meta = json.dumps({"edition": name, "links": links}, ensure_ascii=False).replace("'", "&#39;")
-    context["metatags"] = context.get("metatags", "") + f"\n<meta name=\"scoresde-editions\" content='{meta}'>"
+    tags = f"\n<meta name=\"scoresde-editions\" content='{meta}'>"
+    if app.builder.name == "singlehtml":  # the print build: editions.js adds a title page and contents
+        title = split_title(app.config.html_title or app.config.project, name) if name != "both" else app.config.project
+        tags += f'\n<meta name="scoresde-print" content="1">\n<meta name="scoresde-book-title" content="{title}">'
+    context["metatags"] = context.get("metatags", "") + tags
+
+
+def share_html_visitors(app: Sphinx) -> None:
+    """The print build uses ``singlehtml``: give it every node visitor registered for ``html`` that it lacks.
+
+    Sphinx looks up a builder's handlers by its name first, so once any extension registers one for
+    ``singlehtml`` the ``html`` ones (myst-nb's HideCodeCellNode among them) are no longer found.
+    """
+    if app.builder.name != "singlehtml":
+        return
+    handlers = app.registry.translation_handlers
+    single = handlers.setdefault("singlehtml", {})
+    for node, pair in handlers.get("html", {}).items():
+        single.setdefault(node, pair)
 
 
 def setup(app: Sphinx) -> dict:
+    app.connect("builder-inited", share_html_visitors)
     app.add_config_value("scoresde_edition", "both", "env")
     app.connect("config-inited", configure)
     app.add_transform(KeepOneLanguage)

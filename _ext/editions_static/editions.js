@@ -31,7 +31,7 @@
   function titlePage() {
     if (!document.querySelector('meta[name="scoresde-print"]')) return;
     var article = document.querySelector("main article") || document.body;
-    var heads = article.querySelectorAll("section > h1");
+    var heads = article.querySelectorAll('span[id^="document-"] + section > h2');
     var zh = info.edition === "zh-TW";
     var page = document.createElement("section");
     page.className = "scoresde-title-page";
