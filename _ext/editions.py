@@ -132,13 +132,16 @@ def edition_links(app: Sphinx, pagename: str, templatename: str, context: dict, 
 
 
 def share_html_visitors(app: Sphinx) -> None:
-    """The print build uses ``singlehtml``: give it every node visitor registered for ``html`` that it lacks.
+    """The print build uses ``singlehtml``: SVG math, and every node visitor registered for ``html`` it lacks.
 
     Sphinx looks up a builder's handlers by its name first, so once any extension registers one for
     ``singlehtml`` the ``html`` ones (myst-nb's HideCodeCellNode among them) are no longer found.
     """
     if app.builder.name != "singlehtml":
         return
+    # print: math as SVG paths (MathJax's CHTML web fonts would be embedded by Chromium as Type 3 fonts)
+    if app.config.mathjax_path.endswith("tex-mml-chtml.js"):
+        app.config.mathjax_path = app.config.mathjax_path.replace("tex-mml-chtml.js", "tex-mml-svg.js")
     handlers = app.registry.translation_handlers
     single = handlers.setdefault("singlehtml", {})
     for node, pair in handlers.get("html", {}).items():
