@@ -39,4 +39,9 @@ if [ -d tests/browser ]; then
   # the built HTML: offline (no external script/stylesheet), launch buttons; then the browser test
   SCORESDE_BOOK_BUILT=1 python -m pytest tests/book/test_offline.py tests/browser -q -p no:cacheprovider
 fi
+# issue 17: every edition (en, zh-TW sites; PDFs and exercise sheets by Chromium) and the checks on the PDFs
+step "editions: en / zh-TW sites, PDFs, exercise sheets (-W) and their checks"
+bash scripts/build-editions.sh
+SCORESDE_EDITIONS_BUILT=1 python -m pytest tests/editions -q -p no:cacheprovider
+
 step "all tests passed in $(( $(date +%s) - start )) s"
