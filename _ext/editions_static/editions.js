@@ -30,6 +30,8 @@
   /* single-page build only: a title page and a contents list of the chapters, for printing */
   function titlePage() {
     if (!document.querySelector('meta[name="scoresde-print"]')) return;
+    /* print folded outputs open (folded code stays hidden, editions.css) */
+    document.querySelectorAll("details.hide").forEach(function (d) { d.open = true; });
     var article = document.querySelector("main article") || document.body;
     var heads = article.querySelectorAll('span[id^="document-"] + section > h2');
     var zh = info.edition === "zh-TW";

@@ -13,6 +13,8 @@ LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 # the book's PDF: a stated range of pages (title + contents + 11 pages of front/back matter + 6 chapters)
 PAGES = {"en": (60, 220), "zh-TW": (60, 220)}
 SHEET_PAGES = (1, 6)
+# prose has these; tables of labels, code and outputs rarely have three of them
+FUNCTION_WORDS = {"the", "of", "is", "and", "to", "in", "with", "for", "by", "we", "that", "which", "as", "an"}
 # words that only a solution contains: the theme's solution title in both languages
 SOLUTION_MARKERS = ("Solution to", "解答", "Solution")
 
@@ -61,9 +63,10 @@ def english_prose_problems(text: str) -> list[str]:
     """
     out = []
     for para in paragraphs(text):
-        words = LATIN_WORD.findall(para)
-        if len(words) >= 8 and not CJK.search(para) and sum(map(len, words)) > 0.6 * len(para) \
-                and not re.search(r"[=(){}\[\]_#:]|\d{4}\.|doi|http", para):
+        words = [w.lower() for w in LATIN_WORD.findall(para)]
+        function_words = sum(w in FUNCTION_WORDS for w in words)
+        if len(words) >= 8 and function_words >= 3 and not CJK.search(para) \
+                and not re.search(r"[=(){}\[\]_#\"]|doi|http", para):
             out.append(para[:120])
     return out
 
