@@ -71,16 +71,20 @@ def english_prose_problems(text: str) -> list[str]:
     return out
 
 
-def cjk_problems(text: str, allowed_from: str) -> list[str]:
-    """English PDF: no CJK character before the glossary's first page (a page past the contents that opens with
-    ``allowed_from``, the glossary's title); pdftotext separates pages by form feeds."""
+def before_glossary(text: str, title: str) -> str:
+    """The pages before the glossary: before the first page past the contents (pdftotext separates pages by form
+    feeds) that opens with the glossary's ``title``.  The glossary is a two-language table in every edition."""
     pages = text.split("\f")
     for i, page in enumerate(pages[2:], start=2):
         lines = [line for line in page.splitlines() if line.strip()]
-        if lines and lines[0].strip().startswith(allowed_from):
-            pages = pages[:i]
-            break
-    text = "\n".join(pages)
+        if lines and lines[0].strip().startswith(title):
+            return "\f".join(pages[:i])
+    return text
+
+
+def cjk_problems(text: str, allowed_from: str) -> list[str]:
+    """English PDF: no CJK character before the glossary (``allowed_from``: its title)."""
+    text = before_glossary(text, allowed_from)
     return [f"CJK in the English PDF: {line.strip()[:80]}" for line in text.splitlines() if CJK.search(line)]
 
 
