@@ -70,7 +70,7 @@ def test_english_prose_check_fails_on_an_english_paragraph():
     assert pc.english_prose_problems(zh) == []
     doctored = zh + "\n\nThe score of a density is the gradient of its log, and we learn it from samples alone.\n"
     assert pc.english_prose_problems(doctored)
-    glossary = "標題\f目錄\f分數。\f名詞對照表\nthe sum of the diagonal entries of a square matrix with the rest\f"
+    glossary = "標題\f目錄\f分數。\f名詞對照表\n\nthe sum of the diagonal entries of a square matrix with the rest\f"
     assert pc.english_prose_problems(pc.before_glossary(glossary, "名詞對照表")) == []
     assert pc.english_prose_problems(glossary)
 
