@@ -91,6 +91,10 @@ class KeepOneLanguage(SphinxTransform):
                 node.parent.remove(node)
         for title in list(self.document.findall(nodes.title)):
             _split_title_node(title, name)
+        # table cells and figure captions written "English · 中文" (CONTRIBUTING rule 3) keep one side too
+        for cell in list(self.document.findall(nodes.entry)) + list(self.document.findall(nodes.caption)):
+            for para in list(cell.findall(nodes.paragraph)) + ([cell] if isinstance(cell, nodes.caption) else []):
+                _split_title_node(para, name)
         for node in self.document.traverse():
             if node.tagname == "toctree" and node.get("caption"):
                 node["caption"] = split_title(node["caption"], name)

@@ -46,9 +46,9 @@ def page(soup: BeautifulSoup, title: str, blocks: list, extra_head: str = "") ->
     article = doc.select_one("main article") or doc.body
     article.clear()
     section = doc.new_tag("section")
-    h1 = doc.new_tag("h1")
-    h1.string = title
-    section.append(h1)
+    head = doc.new_tag("div", attrs={"class": "scoresde-sheet-title"})
+    head.string = title
+    section.append(head)
     for block in blocks:
         section.append(copy.copy(block))
     article.append(section)
@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     soup = BeautifulSoup(text, "html.parser")
     zh = args.edition == "zh-TW"
     static = static_dir(single)
-    fonts = print_fonts.build(soup.get_text(), static)
+    # the text of the page plus what editions.js and this script add (title page, contents, sheet titles)
+    added = "繁體中文版 目錄 習題 習題解答（教師用） — English edition Contents Exercises Solutions (for teachers)"
+    fonts = print_fonts.build(soup.get_text() + added + str(soup.head), static)
     # Sphinx's singlehtml links every asset relative to the build root (even for a root page in book/): print there
     site = static.parent
     prefix = "_static/"
