@@ -24,8 +24,8 @@ t() { local s=$(date +%s); "$@"; echo "[editions] $(( $(date +%s) - s )) s: ${*:
 t jupyter-book build . --warningiserror --keep-going --quiet --path-output . >/dev/null
 for ed in en zh-TW; do
   out="_build/editions/$ed"
-  t env SCORESDE_EDITION=$ed jupyter-book build . --warningiserror --keep-going --quiet --path-output "$out" >/dev/null
-  t env SCORESDE_EDITION=$ed jupyter-book build . --warningiserror --keep-going --quiet --builder singlehtml \
+  t env SCORESDE_EDITION=$ed jupyter-book build . --warningiserror --keep-going --quiet --all --path-output "$out" >/dev/null
+  t env SCORESDE_EDITION=$ed jupyter-book build . --warningiserror --keep-going --quiet --all --builder singlehtml \
     --path-output "$out" >/dev/null
   t python scripts/print_edition.py --edition "$ed" --single "$out/_build/singlehtml/index.html" --out _build/pdf
 done
