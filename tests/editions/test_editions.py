@@ -79,6 +79,8 @@ def test_cjk_check_fails_on_chinese_before_the_glossary():
     text = "Title\fContents\fThe score is a gradient.\fGlossary\nscore 分數\f"
     assert pc.cjk_problems(text, "Glossary") == []
     assert pc.cjk_problems(text.replace("a gradient", "a gradient 梯度"), "Glossary")
+    code = 'Title\fContents\fax.set_xlabel(bilingual("time", "時間"))\fGlossary\n'
+    assert pc.cjk_problems(code, "Glossary") == []
 
 
 def test_solution_check_fails_on_a_solution():
