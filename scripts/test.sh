@@ -6,7 +6,8 @@
 #      one thread (what a student's laptop computes); the printed text must not change
 #   4. the book built with warnings as errors                                           -> scripts/build-book.sh
 #   5. the rendered book in a headless browser (when tests/browser exists)
-#   6. the student install: a clean venv with torch + companion[book] only runs every chapter and the CLI
+#   6. the English and 中文 editions, their PDFs and exercise sheets (scripts/build-editions.sh), checked
+#   7. the student install: a clean venv with torch + companion[book] only runs every chapter and the CLI
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/env.sh"
@@ -14,23 +15,23 @@ cd "$ROOT"
 start=$(date +%s)
 step() { echo; echo "=== $1  (+$(( $(date +%s) - start )) s)"; }
 
-step "1/6 companion unit tests and book checks"
+step "1/7 companion unit tests and book checks"
 python -m pytest tests -q -p no:cacheprovider --ignore=tests/browser
 
 shopt -s nullglob
 nbs=(notebooks/*.ipynb)
 nbval() { python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
             -q -p no:cacheprovider "${nbs[@]}"; }
-step "2/6 notebooks, nbval strict"
+step "2/7 notebooks, nbval strict"
 nbval
-step "3/6 notebooks, nbval strict under other kernels (ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE, 1 thread)"
+step "3/7 notebooks, nbval strict under other kernels (ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE, 1 thread)"
 ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nbval
 
-step "4/6 book build (-W)"
+step "4/7 book build (-W)"
 bash scripts/build-book.sh
 
 if [ -d tests/browser ]; then
-  step "5/6 rendered book in headless Chromium"
+  step "5/7 rendered book in headless Chromium"
   # a fresh Debian machine (CI runs as root): install the browser, its driver and a CJK font for screenshots
   if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
      || ! fc-list : family 2>/dev/null | grep "Noto Sans CJK" >/dev/null; then
@@ -44,6 +45,10 @@ if [ -d tests/browser ]; then
   SCORESDE_BOOK_BUILT=1 python -m pytest tests/book/test_offline.py tests/browser -q -p no:cacheprovider
 fi
 
-step "6/6 the student install (torch + companion[book] in a clean venv) runs every chapter and the CLI"
+step "6/7 editions: en / zh-TW sites, PDFs, exercise sheets (-W) and their checks"
+bash scripts/build-editions.sh
+SCORESDE_EDITIONS_BUILT=1 python -m pytest tests/editions -q -p no:cacheprovider
+
+step "7/7 the student install (torch + companion[book] in a clean venv) runs every chapter and the CLI"
 bash scripts/student-path.sh
 step "all tests passed in $(( $(date +%s) - start )) s"

@@ -1,0 +1,68 @@
+/*
+ * Edition links · 版本連結 (issue 17, _ext/editions.py)
+ * Reads <meta name="scoresde-editions"> and puts "English · 中文 · 雙語" links above the article, each to the same
+ * page in the other edition.  Marks <html data-edition="…"> so editions.css can hide the language switch and
+ * style the print (single-page) build: a title page and a contents list before the first chapter.
+ */
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="scoresde-editions"]');
+  if (!meta) return;
+  var info;
+  try { info = JSON.parse(meta.getAttribute("content")); } catch (e) { return; }
+  document.documentElement.setAttribute("data-edition", info.edition);
+
+  function banner() {
+    var nav = document.createElement("nav");
+    nav.className = "scoresde-editions";
+    nav.setAttribute("aria-label", "Editions · 版本");
+    info.links.forEach(function (l, i) {
+      if (i > 0) nav.appendChild(document.createTextNode(" · "));
+      var el = document.createElement(l.href ? "a" : "strong");
+      if (l.href) el.href = l.href;
+      el.textContent = l.label;
+      nav.appendChild(el);
+    });
+    var article = document.querySelector("main article") || document.querySelector("article") || document.body;
+    article.insertBefore(nav, article.firstChild);
+  }
+
+  /* single-page build only: a title page and a contents list of the chapters, for printing */
+  function titlePage() {
+    if (!document.querySelector('meta[name="scoresde-print"]')) return;
+    /* print folded outputs open (folded code stays hidden, editions.css) */
+    document.querySelectorAll("details.hide").forEach(function (d) { d.open = true; });
+    var article = document.querySelector("main article") || document.body;
+    var heads = article.querySelectorAll('span[id^="document-"] + section > h2');
+    var zh = info.edition === "zh-TW";
+    var page = document.createElement("section");
+    page.className = "scoresde-title-page";
+    var h = document.createElement("div");
+    h.className = "scoresde-title";
+    h.textContent = document.querySelector('meta[name="scoresde-book-title"]').getAttribute("content");
+    page.appendChild(h);
+    var sub = document.createElement("div");
+    sub.className = "scoresde-subtitle";
+    sub.textContent = zh ? "繁體中文版" : "English edition";
+    page.appendChild(sub);
+    var toc = document.createElement("section");
+    toc.className = "scoresde-contents";
+    var th = document.createElement("div");
+    th.className = "scoresde-contents-title";
+    th.textContent = zh ? "目錄" : "Contents";
+    toc.appendChild(th);
+    var ol = document.createElement("ul");
+    heads.forEach(function (h1) {
+      var li = document.createElement("li");
+      li.textContent = h1.textContent.replace(/#$/, "").trim();
+      ol.appendChild(li);
+    });
+    toc.appendChild(ol);
+    article.insertBefore(toc, article.firstChild);
+    article.insertBefore(page, article.firstChild);
+  }
+
+  function ready() { banner(); titlePage(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
+})();

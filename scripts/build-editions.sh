@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Every edition and its print (issue 17), warnings as errors:
+#   _build/html/                              bilingual site (README command 1, with the language switch)
+#   _build/editions/en/_build/html/           English site       (SCORESDE_EDITION=en, _ext/editions.py)
+#   _build/editions/zh-TW/_build/html/        繁體中文 site       (SCORESDE_EDITION=zh-TW)
+#   _build/pdf/scoresde-en.pdf, scoresde-zh-TW.pdf   whole book, Chromium printing the single-page build
+#   _build/pdf/sheets/<edition>/NN-exercises.pdf     one exercise sheet per chapter, no solutions
+#   _build/pdf/sheets/<edition>/solutions.pdf        the teacher's file: every solution
+# Needs Debian's chromium and fonts-noto-cjk (installed here when run as root, as scripts/test.sh does).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/env.sh"
+cd "$ROOT"
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list : family 2>/dev/null | grep -q "Noto Serif CJK TC"; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[editions] installing Debian's chromium, fonts-noto-cjk and poppler-utils"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null
+  fi
+fi
+if [ -x scripts/fetch-mathjax.sh ]; then bash scripts/fetch-mathjax.sh; fi
+t() { local s=$(date +%s); "$@"; echo "[editions] $(( $(date +%s) - s )) s: ${*: -1}" >&2; }
+
+t jupyter-book build . --warningiserror --keep-going --quiet --path-output . >/dev/null
+for ed in en zh-TW; do
+  out="_build/editions/$ed"
+  t env SCORESDE_EDITION=$ed jupyter-book build . --warningiserror --keep-going --quiet --all --path-output "$out" >/dev/null
+  t env SCORESDE_EDITION=$ed jupyter-book build . --warningiserror --keep-going --quiet --all --builder singlehtml \
+    --path-output "$out" >/dev/null
+  t python scripts/print_edition.py --edition "$ed" --single "$out/_build/singlehtml/index.html" --out _build/pdf
+done
+echo
+echo "Editions built:"
+echo "  bilingual site : file://$ROOT/_build/html/index.html"
+for ed in en zh-TW; do
+  echo "  $ed site$( [ $ed = en ] && echo '     ' || echo '  ') : file://$ROOT/_build/editions/$ed/_build/html/index.html"
+  echo "  $ed PDF$( [ $ed = en ] && echo '      ' || echo '   ') : $ROOT/_build/pdf/scoresde-$ed.pdf"
+  echo "  $ed sheets$( [ $ed = en ] && echo '   ' || echo '') : $ROOT/_build/pdf/sheets/$ed/ (NN-exercises.pdf, solutions.pdf)"
+done

@@ -1,0 +1,147 @@
+"""Print one edition (issue 17): the whole book and the exercise sheets, by headless Chromium.
+
+Input: the single-page build of an edition (``jupyter-book build --builder singlehtml``, SCORESDE_EDITION set).
+Output under ``--out``:
+  scoresde-<edition>.pdf                   the book: title page, contents, chapters, exercises, no solutions
+  sheets/<edition>/NN-exercises.pdf        per chapter: its exercises, no solutions
+  sheets/<edition>/solutions.pdf           the teacher's file: every exercise followed by its solution
+The print layout (code wrapped, sidebars and toggles hidden, a page break before each chapter, solutions hidden)
+is _ext/editions_static/editions.css; the title page and contents are added by editions.js.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import print_fonts  # noqa: E402
+
+SHOW_SOLUTIONS = "<style>div.solution{display:block !important} .solution .toggle-hidden, .solution .admonition-title ~ * {display:block !important; visibility:visible !important}</style>"
+
+
+def chapters(soup: BeautifulSoup) -> list[tuple[str, "BeautifulSoup"]]:
+    """(chapter number, section) for every notebook chapter of the single page, in book order."""
+    out = []
+    for span in soup.select('span[id^="document-notebooks/"]'):
+        section = span.find_next_sibling("section")
+        if section is None:
+            raise ValueError(f"no section after {span['id']} in the single-page build")
+        number = re.search(r"notebooks/(\d+)_", span["id"]).group(1)
+        out.append((number, section))
+    return out
+
+
+def page(soup: BeautifulSoup, title: str, blocks: list, extra_head: str = "") -> str:
+    """A printable page: the single-page build's <head> (styles, MathJax) with only ``blocks`` in its article."""
+    doc = copy.copy(soup)
+    for tag in doc.select('meta[name="scoresde-print"]'):
+        tag.decompose()
+    article = doc.select_one("main article") or doc.body
+    article.clear()
+    section = doc.new_tag("section")
+    head = doc.new_tag("div", attrs={"class": "scoresde-sheet-title"})
+    head.string = title
+    section.append(head)
+    for block in blocks:
+        section.append(copy.copy(block))
+    article.append(section)
+    if extra_head:
+        doc.head.append(BeautifulSoup(extra_head, "html.parser"))
+    return str(doc)
+
+
+def solution_blocks(section) -> list:
+    """Each exercise of a chapter followed by its solution, shown open (the teacher's file)."""
+    blocks = []
+    for node in section.select("div.exercise, div.solution"):
+        node = copy.copy(node)
+        if "solution" in node.get("class", []):
+            node["class"] = [c for c in node["class"] if c != "dropdown"]
+        blocks.append(node)
+    return blocks
+
+
+def static_dir(page_file: Path) -> Path:
+    """The _static folder of the single-page build that holds ``page_file``."""
+    for folder in page_file.resolve().parents:
+        if (folder / "_static").is_dir():
+            return folder / "_static"
+    raise ValueError(f"no _static folder above {page_file}")
+
+
+def print_pdf(chromium: str, html: Path, pdf: Path) -> None:
+    """Chromium prints ``html`` to ``pdf`` after scripts (MathJax) have run."""
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+           "--run-all-compositor-stages-before-draw", "--virtual-time-budget=60000",
+           f"--print-to-pdf={pdf}", html.resolve().as_uri()]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    if not pdf.is_file() or pdf.stat().st_size == 0:
+        raise RuntimeError(f"chromium wrote no PDF for {html}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--edition", required=True, choices=["en", "zh-TW"])
+    parser.add_argument("--single", required=True, type=Path, help="singlehtml index.html (or its target page)")
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args(argv)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        parser.error("chromium not found (Debian: apt-get install chromium)")
+    single = args.single
+    text = single.read_text(encoding="utf-8")
+    redirect = re.search(r'url=([^"]+)"', text) if len(text) < 500 else None
+    if redirect:
+        single = single.parent / redirect.group(1)
+        text = single.read_text(encoding="utf-8")
+    soup = BeautifulSoup(text, "html.parser")
+    zh = args.edition == "zh-TW"
+    static = static_dir(single)
+    # the text of the page plus what editions.js and this script add (title page, contents, sheet titles)
+    added = "繁體中文版 目錄 習題 習題解答（教師用） — English edition Contents Exercises Solutions (for teachers)"
+    fonts = print_fonts.build(soup.get_text() + added + str(soup.head), static)
+    # Sphinx's singlehtml links every asset relative to the build root (even for a root page in book/): print there
+    site = static.parent
+    prefix = "_static/"
+    fonts = fonts.replace('url("', 'url("' + prefix)
+    soup.head.append(BeautifulSoup(f"<style>{fonts}</style>", "html.parser"))
+    book = site / "_book.html"
+    book.write_text(str(soup), encoding="utf-8")
+    print_pdf(chromium, book, args.out / f"scoresde-{args.edition}.pdf")
+    book.unlink()
+    sheets = args.out / "sheets" / args.edition
+    teacher = []
+    for number, section in chapters(soup):
+        title = section.find("h2").get_text(" ", strip=True).rstrip("#").strip()
+        exercises = section.select("div.exercise")
+        if not exercises:
+            continue
+        head = f"{title} — {'習題' if zh else 'Exercises'}"
+        html = site / f"_sheet-{number}.html"
+        html.write_text(page(soup, head, exercises), encoding="utf-8")
+        print_pdf(chromium, html, sheets / f"{number}-exercises.pdf")
+        html.unlink()
+        teacher.append((title, solution_blocks(section)))
+    blocks = []
+    for title, chapter_blocks in teacher:
+        h2 = soup.new_tag("h2")
+        h2.string = title
+        blocks += [h2] + chapter_blocks
+    html = site / "_solutions.html"
+    html.write_text(page(soup, "習題解答（教師用）" if zh else "Solutions (for teachers)", blocks, SHOW_SOLUTIONS),
+                    encoding="utf-8")
+    print_pdf(chromium, html, sheets / "solutions.pdf")
+    html.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

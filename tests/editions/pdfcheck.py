@@ -1,0 +1,95 @@
+"""Checks of the printed editions (issue 17), as functions of text so that each can be fed a doctored input.
+
+Each ``*_problems`` function returns a list of problems (empty: the check passes).
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# the book's PDF: a stated range of pages (title + contents + 11 pages of front/back matter + 6 chapters)
+PAGES = {"en": (60, 220), "zh-TW": (60, 220)}
+SHEET_PAGES = (1, 6)
+# prose has these; tables of labels, code and outputs rarely have three of them
+FUNCTION_WORDS = {"the", "of", "is", "and", "to", "in", "with", "for", "by", "we", "that", "which", "as", "an"}
+# words that only a solution contains: the theme's solution title in both languages
+SOLUTION_MARKERS = ("Solution to", "解答", "Solution")
+
+
+def pdftotext(pdf: Path, first: int | None = None, last: int | None = None) -> str:
+    cmd = ["pdftotext", "-enc", "UTF-8"]
+    if first:
+        cmd += ["-f", str(first)]
+    if last:
+        cmd += ["-l", str(last)]
+    return subprocess.run(cmd + [str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def pdffonts(pdf: Path) -> str:
+    return subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
+
+
+def page_count(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+def page_problems(pages: int, low: int, high: int) -> list[str]:
+    return [] if low <= pages <= high else [f"{pages} pages, outside the stated range {low}–{high}"]
+
+
+def font_problems(fonts: str, need_cjk: bool) -> list[str]:
+    """pdffonts output: every font embedded, no Type 3 fallback, a CJK font when ``need_cjk``."""
+    rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
+    problems = [f"Type 3 font: {' '.join(r)}" for r in rows if "Type" in r and r[r.index("Type") + 1] == "3"]
+    problems += [f"font not embedded: {r[0]}" for r in rows if len(r) >= 5 and r[-5] == "no"]
+    if need_cjk and not any("CJK" in r[0] for r in rows):
+        problems.append("no CJK font embedded")
+    return problems
+
+
+def paragraphs(text: str) -> list[str]:
+    """Text paragraphs of pdftotext output (blank-line separated, lines joined)."""
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def english_prose_problems(text: str) -> list[str]:
+    """zh-TW PDF: no paragraph of English prose (≥ 8 Latin words and no CJK character).
+
+    Code, outputs, references and formulas are short lines or carry symbols; an English prose step is long.
+    """
+    out = []
+    for para in paragraphs(text):
+        words = [w.lower() for w in LATIN_WORD.findall(para)]
+        function_words = sum(w in FUNCTION_WORDS for w in words)
+        if len(words) >= 8 and function_words >= 3 and not CJK.search(para) \
+                and not re.search(r"[=(){}\[\]_#\"]|doi|http", para):
+            out.append(para[:120])
+    return out
+
+
+def before_glossary(text: str, title: str) -> str:
+    """The pages before the glossary: before the first page past the contents (pdftotext separates pages by form
+    feeds) that opens with the glossary's ``title``.  The glossary is a two-language table in every edition."""
+    pages = text.split("\f")
+    for i, page in enumerate(pages[2:], start=2):
+        lines = [line for line in page.splitlines() if line.strip()]
+        if lines and lines[0].strip().startswith(title):
+            return "\f".join(pages[:i])
+    return text
+
+
+def cjk_problems(text: str, allowed_from: str) -> list[str]:
+    """English PDF: no CJK character before the glossary (``allowed_from``: its title)."""
+    text = before_glossary(text, allowed_from)
+    # code is identical in every edition, and its figure labels are bilingual: lines with code syntax are skipped
+    code = re.compile(r'[=()"{}]|^\s*·')
+    return [f"CJK in the English PDF: {line.strip()[:80]}" for line in text.splitlines()
+            if CJK.search(line) and not code.search(line)]
+
+
+def solution_problems(text: str) -> list[str]:
+    return [f"solution text in an exercise sheet: {m!r}" for m in SOLUTION_MARKERS if m in text]

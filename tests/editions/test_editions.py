@@ -1,0 +1,128 @@
+"""The printed editions (issue 17): run after scripts/build-editions.sh (SCORESDE_EDITIONS_BUILT=1).
+
+The pure checks in pdfcheck.py are also fed doctored inputs here, so each is shown to fail when it should.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("scoresde_editions_ext", ROOT / "_ext" / "editions.py")
+editions = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(editions)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pdfcheck as pc  # noqa: E402
+
+PDF = ROOT / "_build" / "pdf"
+built = pytest.mark.skipif(os.environ.get("SCORESDE_EDITIONS_BUILT") != "1",
+                           reason="needs scripts/build-editions.sh (set SCORESDE_EDITIONS_BUILT=1)")
+EDITIONS = ["en", "zh-TW"]
+
+
+# ---- the title split (no build needed) ----
+@pytest.mark.parametrize("title, en, zh", [
+    ("2. From ESM to ISM: integration by parts · 從 ESM 到 ISM：分部積分",
+     "2. From ESM to ISM: integration by parts", "2. 從 ESM 到 ISM：分部積分"),
+    ("Summary · 小結", "Summary", "小結"),
+    ("4. Hutchinson's trace identity · Hutchinson 跡恆等式", "4. Hutchinson's trace identity", "4. Hutchinson 跡恆等式"),
+    ("No separator", "No separator", "No separator"),
+])
+def test_split_title(title, en, zh):
+    assert editions.split_title(title, "en") == en
+    assert editions.split_title(title, "zh-TW") == zh
+
+
+def test_bad_edition_is_refused(monkeypatch):
+    monkeypatch.setenv("SCORESDE_EDITION", "fr")
+    with pytest.raises(ValueError, match="SCORESDE_EDITION"):
+        editions.edition()
+
+
+# ---- each check fails on a doctored input ----
+def test_page_range_check_fails_outside():
+    assert pc.page_problems(100, 60, 220) == []
+    assert pc.page_problems(30, 60, 220) and pc.page_problems(500, 60, 220)
+
+
+FONTS_OK = """name                                 type              encoding         emb sub uni object ID
+------------------------------------ ----------------- ---------------- --- --- --- ---------
+AAAAAA+NotoSerifCJKtc-Regular        CID TrueType      Identity-H       yes yes yes      4  0
+"""
+
+
+def test_font_check_fails_on_type3_missing_cjk_and_unembedded():
+    assert pc.font_problems(FONTS_OK, need_cjk=True) == []
+    type3 = FONTS_OK + "[none]                               Type 3            Custom           yes no  yes      5  0\n"
+    assert pc.font_problems(type3, need_cjk=True)
+    latin = FONTS_OK.replace("NotoSerifCJKtc", "LiberationSerif")
+    assert pc.font_problems(latin, need_cjk=True) == ["no CJK font embedded"]
+    unembedded = FONTS_OK.replace("Identity-H       yes", "Identity-H       no ")
+    assert pc.font_problems(unembedded, need_cjk=True)
+
+
+def test_english_prose_check_fails_on_an_english_paragraph():
+    zh = "分數是對數密度的梯度。\n\nx = torch.randn(3)\n\n[Song et al., 2021] Score-based generative modeling."
+    assert pc.english_prose_problems(zh) == []
+    doctored = zh + "\n\nThe score of a density is the gradient of its log, and we learn it from samples alone.\n"
+    assert pc.english_prose_problems(doctored)
+    glossary = "標題\f目錄\f分數。\f名詞對照表\n\nthe sum of the diagonal entries of a square matrix with the rest\f"
+    assert pc.english_prose_problems(pc.before_glossary(glossary, "名詞對照表")) == []
+    assert pc.english_prose_problems(glossary)
+
+
+def test_cjk_check_fails_on_chinese_before_the_glossary():
+    text = "Title\fContents\fThe score is a gradient.\fGlossary\nscore 分數\f"
+    assert pc.cjk_problems(text, "Glossary") == []
+    assert pc.cjk_problems(text.replace("a gradient", "a gradient 梯度"), "Glossary")
+    code = 'Title\fContents\fax.set_xlabel(bilingual("time", "時間"))\fGlossary\n'
+    assert pc.cjk_problems(code, "Glossary") == []
+
+
+def test_solution_check_fails_on_a_solution():
+    assert pc.solution_problems("Exercise 1 (Non-isotropic probes) Show that …") == []
+    assert pc.solution_problems("Exercise 1 …\nSolution to Exercise 1\nWe expand …")
+    assert pc.solution_problems("習題 1 …\n習題 1 的解答\n展開 …")
+
+
+# ---- the built PDFs ----
+@built
+@pytest.mark.parametrize("ed", EDITIONS)
+def test_book_pdf_pages_and_fonts(ed):
+    pdf = PDF / f"scoresde-{ed}.pdf"
+    assert pc.page_problems(pc.page_count(pdf), *pc.PAGES[ed]) == []
+    assert pc.font_problems(pc.pdffonts(pdf), need_cjk=ed == "zh-TW") == []
+
+
+@built
+@pytest.mark.xfail(strict=True, reason="notebooks/06: the English prf:proof text reaches the zh-TW edition without its "
+                   "lang-en wrapper (Step 3-5 of the reverse-time proof); strict: passes once that is fixed")
+def test_zh_pdf_is_chinese():
+    text = pc.pdftotext(PDF / "scoresde-zh-TW.pdf")
+    assert "分數匹配" in text
+    assert pc.english_prose_problems(pc.before_glossary(text, "名詞對照表")) == []
+
+
+@built
+@pytest.mark.xfail(strict=True, reason="English prose in notebooks/04-06 cites the seed's sections as 四, 五, 六 and "
+                   "writes （Stratonovich） with full-width brackets; strict: passes once they are written in English")
+def test_en_pdf_has_no_cjk_before_the_glossary():
+    assert pc.cjk_problems(pc.pdftotext(PDF / "scoresde-en.pdf"), "Glossary") == []
+
+
+@built
+@pytest.mark.parametrize("ed", EDITIONS)
+def test_sheets_have_exercises_and_no_solutions(ed):
+    sheets = sorted((PDF / "sheets" / ed).glob("*-exercises.pdf"))
+    assert len(sheets) == 6
+    for sheet in sheets:
+        text = pc.pdftotext(sheet)
+        assert ("習題" if ed == "zh-TW" else "Exercise") in text, sheet
+        assert pc.solution_problems(text) == [], sheet
+        assert pc.page_problems(pc.page_count(sheet), *pc.SHEET_PAGES) == [], sheet
+    teacher = pc.pdftotext(PDF / "sheets" / ed / "solutions.pdf")
+    assert pc.solution_problems(teacher), "the teacher's file must hold the solutions"
