@@ -173,6 +173,15 @@ class SinusoidalEmbedding(nn.Module):
         return torch.cat([arg.sin(), arg.cos()], dim=1)
 
 
+def _time_embedding(embedding: str, embed_dim: int, fourier_scale: float,
+                    generator: torch.Generator | None) -> nn.Module:
+    """The time embedding of the time-conditional nets: Gaussian Fourier features or sinusoidal."""
+    check_choice(embedding, "embedding", EMBEDDINGS)
+    if embedding == "fourier":
+        return GaussianFourierEmbedding(embed_dim, fourier_scale, generator=generator)
+    return SinusoidalEmbedding(embed_dim)
+
+
 class TimeScoreMLP(nn.Module):
     r"""Time-conditional MLP :math:`S_\theta(x,t)`: ``x`` of shape ``(batch, dim)``, ``t`` of shape ``(batch,)``.
 
@@ -205,15 +214,11 @@ class TimeScoreMLP(nn.Module):
     ) -> None:
         super().__init__()
         _check_init(dim, hidden, depth, activation, generator)
-        check_choice(embedding, "embedding", EMBEDDINGS)
         self.dim = int(dim)
         self._config = {"class": "TimeScoreMLP", "dim": int(dim), "hidden": int(hidden), "depth": int(depth),
                         "activation": activation, "embedding": embedding, "embed_dim": int(embed_dim),
                         "fourier_scale": float(fourier_scale)}
-        if embedding == "fourier":
-            self.embed: nn.Module = GaussianFourierEmbedding(embed_dim, fourier_scale, generator=generator)
-        else:
-            self.embed = SinusoidalEmbedding(embed_dim)
+        self.embed = _time_embedding(embedding, embed_dim, fourier_scale, generator)
         self.input = nn.Linear(dim, hidden)
         self.time = nn.Linear(embed_dim, hidden, bias=False)
         _init_linear(self.input, generator)
@@ -288,15 +293,11 @@ class TimeScoreConv(nn.Module):
     ) -> None:
         super().__init__()
         _check_init(channels, width, depth, activation, generator)
-        check_choice(embedding, "embedding", EMBEDDINGS)
         self.channels = int(channels)
         self._config = {"class": "TimeScoreConv", "channels": int(channels), "width": int(width),
                         "depth": int(depth), "activation": activation, "embedding": embedding,
                         "embed_dim": int(embed_dim), "fourier_scale": float(fourier_scale)}
-        if embedding == "fourier":
-            self.embed: nn.Module = GaussianFourierEmbedding(embed_dim, fourier_scale, generator=generator)
-        else:
-            self.embed = SinusoidalEmbedding(embed_dim)
+        self.embed = _time_embedding(embedding, embed_dim, fourier_scale, generator)
         sizes = [channels] + [width] * depth
         self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1) for a, b in zip(sizes[:-1], sizes[1:]))
         self.times = nn.ModuleList(nn.Linear(embed_dim, width, bias=False) for _ in range(depth))
