@@ -68,6 +68,40 @@ def solution_blocks(section) -> list:
     return blocks
 
 
+def _key(text: str) -> str:
+    """A title or a page's first lines, compared without spaces and the heading's '#' link."""
+    return re.sub(r"[\s#¶]+", "", text)
+
+
+def toc_titles(soup: BeautifulSoup) -> list[str]:
+    """The titles the contents list shows (editions.js: every document's first heading), in book order."""
+    titles = []
+    for span in soup.select('span[id^="document-"]'):
+        section = span.find_next_sibling("section")
+        h2 = section.find("h2", recursive=False) if section is not None else None
+        if h2 is not None:
+            titles.append(h2.get_text(" ", strip=True).rstrip("#").strip())
+    return titles
+
+
+def start_pages(pdf: Path, titles: list[str]) -> list[int]:
+    """The page (1-based, as printed in the footer) on which each title opens a page, searched in order.
+
+    Every document starts on a new page (editions.css), so its title is the first text of that page."""
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    heads = [_key(" ".join(page.strip().splitlines()[:3])) for page in text.split("\f")]
+    found, start = [], 1
+    for title in titles:
+        key = _key(title)[:30]
+        hit = next((i for i in range(start, len(heads)) if heads[i].startswith(key)), None)
+        if hit is None:
+            raise RuntimeError(f"{pdf.name}: no page opens with {title!r}")
+        found.append(hit + 1)
+        start = hit + 1
+    return found
+
+
 def static_dir(page_file: Path) -> Path:
     """The _static folder of the single-page build that holds ``page_file``."""
     for folder in page_file.resolve().parents:
@@ -113,9 +147,19 @@ def main(argv: list[str] | None = None) -> int:
     prefix = "_static/"
     fonts = fonts.replace('url("', 'url("' + prefix)
     soup.head.append(BeautifulSoup(f"<style>{fonts}</style>", "html.parser"))
-    book = site / "_book.html"
+    book, pdf = site / "_book.html", args.out / f"scoresde-{args.edition}.pdf"
     book.write_text(str(soup), encoding="utf-8")
-    print_pdf(chromium, book, args.out / f"scoresde-{args.edition}.pdf")
+    print_pdf(chromium, book, pdf)
+    # the contents list gets page numbers: print, find where each document starts, print again with them
+    titles = toc_titles(soup)
+    pages = start_pages(pdf, titles)
+    meta = soup.new_tag("meta", attrs={"name": "scoresde-toc-pages", "content": ",".join(map(str, pages))})
+    soup.head.append(meta)
+    book.write_text(str(soup), encoding="utf-8")
+    print_pdf(chromium, book, pdf)
+    meta.decompose()
+    if start_pages(pdf, titles) != pages:
+        raise RuntimeError(f"{pdf.name}: the numbered contents moved the chapters; print again")
     book.unlink()
     sheets = args.out / "sheets" / args.edition
     teacher = []

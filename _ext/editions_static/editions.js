@@ -52,9 +52,24 @@
     th.textContent = zh ? "目錄" : "Contents";
     toc.appendChild(th);
     var ol = document.createElement("ul");
-    heads.forEach(function (h1) {
+    /* page numbers: scripts/print_edition.py prints once, finds where each chapter starts and prints again */
+    var pagesMeta = document.querySelector('meta[name="scoresde-toc-pages"]');
+    var pages = pagesMeta ? pagesMeta.getAttribute("content").split(",") : [];
+    heads.forEach(function (h1, i) {
       var li = document.createElement("li");
-      li.textContent = h1.textContent.replace(/#$/, "").trim();
+      var title = document.createElement("span");
+      title.className = "scoresde-toc-title";
+      title.textContent = h1.textContent.replace(/#$/, "").trim();
+      li.appendChild(title);
+      if (pages[i]) {
+        var leader = document.createElement("span");
+        leader.className = "scoresde-toc-leader";
+        var num = document.createElement("span");
+        num.className = "scoresde-toc-page";
+        num.textContent = pages[i];
+        li.appendChild(leader);
+        li.appendChild(num);
+      }
       ol.appendChild(li);
     });
     toc.appendChild(ol);

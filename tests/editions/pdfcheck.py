@@ -51,13 +51,38 @@ def font_problems(fonts: str, need_cjk: bool) -> list[str]:
     return problems
 
 
+def normalise(text: str) -> str:
+    """Whitespace removed: pdftotext breaks and joins lines differently from the source."""
+    return re.sub(r"\s+", "", text)
+
+
+def code_and_outputs(notebooks: list[Path]) -> str:
+    """Every code cell's source and printed output of ``notebooks``, whitespace removed.
+
+    Code and its outputs are identical in every edition (a figure label or a self-check verdict may be
+    bilingual); the language checks below skip text found here, so they judge the prose alone.
+    """
+    import json
+
+    parts = []
+    for nb in notebooks:
+        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            parts.append("".join(cell["source"]))
+            for out in cell.get("outputs", []):
+                parts.append("".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", "")))
+    return normalise("\n".join(parts))
+
+
 def paragraphs(text: str) -> list[str]:
     """Text paragraphs of pdftotext output (blank-line separated, lines joined)."""
     return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
-def english_prose_problems(text: str) -> list[str]:
-    """zh-TW PDF: no paragraph of English prose (≥ 8 Latin words and no CJK character).
+def english_prose_problems(text: str, code: str = "") -> list[str]:
+    """zh-TW PDF: no paragraph of English prose (≥ 8 Latin words and no CJK character) outside ``code``
+    (:func:`code_and_outputs`: a printed output is not prose).
 
     Code, outputs, references and formulas are short lines or carry symbols; an English prose step is long.
     """
@@ -66,7 +91,8 @@ def english_prose_problems(text: str) -> list[str]:
         words = [w.lower() for w in LATIN_WORD.findall(para)]
         function_words = sum(w in FUNCTION_WORDS for w in words)
         if len(words) >= 8 and function_words >= 3 and not CJK.search(para) \
-                and not re.search(r"[=(){}\[\]_#\"]|doi|http", para):
+                and not re.search(r"[=(){}\[\]_#\"]|doi|http", para) \
+                and not (code and normalise(para) in code):
             out.append(para[:120])
     return out
 
@@ -82,13 +108,46 @@ def before_glossary(text: str, title: str) -> str:
     return text
 
 
-def cjk_problems(text: str, allowed_from: str) -> list[str]:
-    """English PDF: no CJK character before the glossary (``allowed_from``: its title)."""
+def cjk_problems(text: str, allowed_from: str, code_text: str = "") -> list[str]:
+    """English PDF: no CJK character before the glossary (``allowed_from``: its title), outside code and its
+    outputs (``code_text``, from :func:`code_and_outputs`)."""
     text = before_glossary(text, allowed_from)
     # code is identical in every edition, and its figure labels are bilingual: lines with code syntax are skipped
     code = re.compile(r'[=()"{}]|^\s*·')
     return [f"CJK in the English PDF: {line.strip()[:80]}" for line in text.splitlines()
-            if CJK.search(line) and not code.search(line)]
+            if CJK.search(line) and not code.search(line)
+            and not (code_text and normalise(line) in code_text)]
+
+
+def contents_problems(text: str, title: str) -> list[str]:
+    """The printed contents (the page opening with ``title``) lists every entry with a page number, and the page
+    of that number opens with the entry's title (pdftotext separates pages by form feeds)."""
+    pages = text.split("\f")
+    where = [i for i, page in enumerate(pages) if page.strip().startswith(title)]
+    if not where:
+        return [f"no contents page opening with {title!r}"]
+    lines = [x.strip() for x in pages[where[0]].strip().splitlines()[1:] if x.strip()]
+    if lines and lines[-1] == str(where[0] + 1):  # the page's own number in the footer
+        lines.pop()
+    entries, pending = [], None
+    for line in lines:
+        if not line:
+            continue
+        if line.isdigit() and pending:
+            entries.append((pending, int(line)))
+            pending = None
+        elif m := re.fullmatch(r"(.*?\S)[\s.]+(\d+)", line):
+            entries.append((m.group(1), int(m.group(2))))
+        else:
+            pending = f"{pending} {line}" if pending else line
+    problems = [f"contents entry without a page number: {pending!r}"] if pending else []
+    if not entries:
+        problems.append("the contents list has no page numbers")
+    key = lambda s: re.sub(r"\s+", "", s)  # noqa: E731
+    for name, number in entries:
+        if not 1 <= number <= len(pages) or not key(pages[number - 1]).startswith(key(name)[:30]):
+            problems.append(f"contents: {name!r} is not on page {number}")
+    return problems
 
 
 def solution_problems(text: str) -> list[str]:

@@ -81,6 +81,25 @@ def test_cjk_check_fails_on_chinese_before_the_glossary():
     assert pc.cjk_problems(text.replace("a gradient", "a gradient 梯度"), "Glossary")
     code = 'Title\fContents\fax.set_xlabel(bilingual("time", "時間"))\fGlossary\n'
     assert pc.cjk_problems(code, "Glossary") == []
+    verdict = "Title\fContents\fExercise 1.7 · 習題 1.7: ✓ correct · 正確\fGlossary\n"
+    assert pc.cjk_problems(verdict, "Glossary")                          # not known as an output: flagged
+    assert pc.cjk_problems(verdict, "Glossary", pc.normalise("Exercise 1.7 · 習題 1.7: ✓ correct · 正確\n")) == []
+
+
+def test_printed_outputs_are_not_prose():
+    out = "plain Langevin with the exact score: total variation to the weights 0.08"
+    assert pc.english_prose_problems(out)                                # prose-like when its origin is unknown
+    assert pc.english_prose_problems(out, pc.normalise("x = 1\n" + out + "\n")) == []
+    prose = "which is the Fokker–Planck equation of an SDE with the diffusion matrix and the drift"
+    assert pc.english_prose_problems(prose, pc.normalise(out))           # prose is still found
+
+
+def test_contents_check_fails_on_a_wrong_or_missing_number():
+    text = "Title\fContents\nPreface\n\n3\n\n1. Scores\n\n4\n\n2\fPreface\ntext\f1. Scores\ntext\f"
+    assert pc.contents_problems(text, "Contents") == []
+    assert pc.contents_problems(text.replace("\n\n4\n", "\n\n3\n"), "Contents")      # wrong page
+    assert pc.contents_problems(text.replace("\n\n4\n", "\n"), "Contents")             # no number
+    assert pc.contents_problems(text, "目錄")                                          # no contents page
 
 
 def test_solution_check_fails_on_a_solution():
@@ -98,20 +117,25 @@ def test_book_pdf_pages_and_fonts(ed):
     assert pc.font_problems(pc.pdffonts(pdf), need_cjk=ed == "zh-TW") == []
 
 
+CODE = pc.code_and_outputs(sorted((ROOT / "notebooks").glob("*.ipynb")))
+
+
 @built
-@pytest.mark.xfail(strict=True, reason="notebooks/06: the English prf:proof text reaches the zh-TW edition without its "
-                   "lang-en wrapper (Step 3-5 of the reverse-time proof); strict: passes once that is fixed")
 def test_zh_pdf_is_chinese():
     text = pc.pdftotext(PDF / "scoresde-zh-TW.pdf")
     assert "分數匹配" in text
-    assert pc.english_prose_problems(pc.before_glossary(text, "名詞對照表")) == []
+    assert pc.english_prose_problems(pc.before_glossary(text, "名詞對照表"), CODE) == []
 
 
 @built
-@pytest.mark.xfail(strict=True, reason="English prose in notebooks/04-06 cites the seed's sections as 四, 五, 六 and "
-                   "writes （Stratonovich） with full-width brackets; strict: passes once they are written in English")
+@pytest.mark.parametrize("ed, title", [("en", "Contents"), ("zh-TW", "目錄")])
+def test_contents_have_the_right_page_numbers(ed, title):
+    assert pc.contents_problems(pc.pdftotext(PDF / f"scoresde-{ed}.pdf"), title) == []
+
+
+@built
 def test_en_pdf_has_no_cjk_before_the_glossary():
-    assert pc.cjk_problems(pc.pdftotext(PDF / "scoresde-en.pdf"), "Glossary") == []
+    assert pc.cjk_problems(pc.pdftotext(PDF / "scoresde-en.pdf"), "Glossary", CODE) == []
 
 
 @built
