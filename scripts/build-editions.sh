@@ -6,6 +6,7 @@
 #   _build/pdf/scoresde-en.pdf, scoresde-zh-TW.pdf   whole book, Chromium printing the single-page build
 #   _build/pdf/sheets/<edition>/NN-exercises.pdf     one exercise sheet per chapter, no solutions
 #   _build/pdf/sheets/<edition>/solutions.pdf        the teacher's file: every solution
+#   _build/pdf/previews/ch03-<edition>.png           chapter 3's first page of each PDF (pdftoppm)
 # Needs Debian's chromium and fonts-noto-cjk (installed here when run as root, as scripts/test.sh does).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -5,6 +5,7 @@ Output under ``--out``:
   scoresde-<edition>.pdf                   the book: title page, contents, chapters, exercises, no solutions
   sheets/<edition>/NN-exercises.pdf        per chapter: its exercises, no solutions
   sheets/<edition>/solutions.pdf           the teacher's file: every exercise followed by its solution
+  previews/ch03-<edition>.png              chapter 3's first page (pdftoppm, 60 dpi)
 The print layout (code wrapped, sidebars and toggles hidden, a page break before each chapter, solutions hidden)
 is _ext/editions_static/editions.css; the title page and contents are added by editions.js.
 """
@@ -161,6 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     if start_pages(pdf, titles) != pages:
         raise RuntimeError(f"{pdf.name}: the numbered contents moved the chapters; print again")
     book.unlink()
+    # a preview of one chapter's first page (chapter 3), for the README and review
+    first = next(page for title, page in zip(titles, pages) if title.startswith("3."))
+    previews = args.out / "previews"
+    previews.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-f", str(first), "-l", str(first), "-r", "60", "-png", "-singlefile", str(pdf),
+                    str(previews / f"ch03-{args.edition}")], check=True)
     sheets = args.out / "sheets" / args.edition
     teacher = []
     for number, section in chapters(soup):
