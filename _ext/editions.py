@@ -32,6 +32,30 @@ DEFAULT_ROOTS = {
     "zh-TW": "_build/editions/zh-TW/_build/html",
     "both": "_build/html",
 }
+# the theme's and extensions' interface strings without a Traditional Chinese catalogue (pydata/sphinx-book theme,
+# myst-nb's folds, sphinx-exercise): the zh-TW edition replaces them in the written pages (text nodes only)
+UI_ZH_TW = {
+    "Skip to main content": "跳到主要內容",
+    "Search": "搜尋",
+    "Back to top": "回到頁首",
+    "next": "下一頁",
+    "previous": "上一頁",
+    "Contents": "目錄",
+    "Show code cell source": "顯示程式碼",
+    "Hide code cell source": "隱藏程式碼",
+    "Show code cell output": "顯示輸出",
+    "Hide code cell output": "隱藏輸出",
+    "Click to show": "點擊顯示",
+    "Click to hide": "點擊隱藏",
+    "Proof Index": "證明索引",
+    "Index": "索引",
+    "Print to PDF": "列印成 PDF",
+    "Please activate JavaScript to enable the search functionality.": "請啟用 JavaScript 以使用搜尋功能。",
+}
+UI_ZH_TW_PATTERNS = [
+    (re.compile(r">(\s*)Solution to(\s*)<a "), r">\1解答：\2<a "),
+    (re.compile(r">(\s*)By ([^<]+?)(\s*)<"), r">\1作者：\2\3<"),
+]
 NUMBER = re.compile(r"^\s*((?:\d+\.)+\d*\s+|[A-Z]\.\s+)")
 
 
@@ -105,6 +129,8 @@ def configure(app: Sphinx, config) -> None:
     name = edition()
     config.scoresde_edition = name
     config.language = LANGUAGE[name]
+    if name == "zh-TW":  # sphinx-exercise has no zh_TW catalogue: its numbered titles read 習題 3.1
+        config.numfig_format = {**(config.numfig_format or {}), "exercise": "習題 %s"}
     if name != "both":
         for key in ("html_title", "project"):
             value = getattr(config, key, None)
@@ -135,6 +161,32 @@ def edition_links(app: Sphinx, pagename: str, templatename: str, context: dict, 
     context["metatags"] = context.get("metatags", "") + tags
 
 
+def translate_ui(html: str) -> str:
+    """``html`` with the interface strings of :data:`UI_ZH_TW` in Traditional Chinese: whole text nodes only, and
+    never inside ``<pre>`` (highlighted code has text nodes such as ``next`` and ``Index`` of its own)."""
+    parts = re.split(r"(<pre\b.*?</pre>)", html, flags=re.S)
+    for i in range(0, len(parts), 2):  # even parts lie outside <pre>…</pre>
+        for english, chinese in UI_ZH_TW.items():
+            parts[i] = re.sub(r">(\s*)" + re.escape(english) + r"(\s*)<",
+                              lambda m, zh=chinese: f">{m[1]}{zh}{m[2]}<", parts[i])
+        for pattern, replacement in UI_ZH_TW_PATTERNS:
+            parts[i] = pattern.sub(replacement, parts[i])
+    return "".join(parts)
+
+
+def translate_written_pages(app: Sphinx, exception: Exception | None) -> None:
+    """After a zh-TW build: the interface strings of every written page in Chinese."""
+    if exception is not None or app.config.scoresde_edition != "zh-TW" or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        new = translate_ui(text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+
+
 def share_html_visitors(app: Sphinx) -> None:
     """The print build uses ``singlehtml``: SVG math, and every node visitor registered for ``html`` it lacks.
 
@@ -160,4 +212,5 @@ def setup(app: Sphinx) -> dict:
     app.add_js_file("editions.js")
     app.add_css_file("editions.css")
     app.connect("html-page-context", edition_links)
+    app.connect("build-finished", translate_written_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

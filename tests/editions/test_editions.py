@@ -37,6 +37,19 @@ def test_split_title(title, en, zh):
     assert editions.split_title(title, "zh-TW") == zh
 
 
+def test_ui_strings_are_translated_in_text_nodes_only():
+    page = ('<a class="skip-link" href="#main">Skip to main content</a><p class="admonition-title">Solution to'
+            '<a class="reference internal" href="#ex"> 習題 3.1</a></p><p>We Search the Contents of a book.</p>'
+            '<pre><span class="nb">next</span>(it)</pre><p class="author">By The scoresde course authors</p>'
+            '<p class="prev-next-subtitle">next</p>')
+    out = editions.translate_ui(page)
+    assert ">跳到主要內容<" in out and ">解答：<a " in out and ">作者：The scoresde course authors<" in out
+    assert "We Search the Contents of a book." in out                    # prose is not touched
+    assert '<span class="nb">next</span>(it)' in out                   # code is not touched
+    assert '<p class="prev-next-subtitle">下一頁</p>' in out               # the theme's label is
+    assert editions.translate_ui("<p>Skip to main content now</p>") == "<p>Skip to main content now</p>"
+
+
 def test_bad_edition_is_refused(monkeypatch):
     monkeypatch.setenv("SCORESDE_EDITION", "fr")
     with pytest.raises(ValueError, match="SCORESDE_EDITION"):
@@ -151,3 +164,13 @@ def test_sheets_have_exercises_and_no_solutions(ed):
         assert pc.page_problems(pc.page_count(sheet), *pc.SHEET_PAGES) == [], sheet
     teacher = pc.pdftotext(PDF / "sheets" / ed / "solutions.pdf")
     assert pc.solution_problems(teacher), "the teacher's file must hold the solutions"
+
+
+@built
+def test_zh_site_interface_is_chinese():
+    site = ROOT / "_build" / "editions" / "zh-TW" / "_build" / "html"
+    pages = [p for p in site.rglob("*.html") if "_static" not in p.parts]
+    assert len(pages) >= 10
+    untranslated = [str(p.relative_to(site)) for p in pages
+                    if editions.translate_ui(text := p.read_text(encoding="utf-8")) != text]
+    assert untranslated == []
