@@ -136,6 +136,11 @@ def configure(app: Sphinx, config) -> None:
             value = getattr(config, key, None)
             if isinstance(value, str) and value:
                 setattr(config, key, split_title(value, name))
+    # pydata-sphinx-theme logs "Got invalid theme mode" on a reader's first visit when no default mode is set;
+    # light: the figures are drawn on white
+    context = dict(getattr(config, "html_context", None) or {})  # the theme reads its default mode from here
+    context.setdefault("default_mode", "light")
+    config.html_context = context
     static = str(Path(__file__).with_name("editions_static"))
     config.html_static_path = list(config.html_static_path) + [static]
 
@@ -159,6 +164,20 @@ def edition_links(app: Sphinx, pagename: str, templatename: str, context: dict, 
         title = split_title(app.config.html_title or app.config.project, name) if name != "both" else app.config.project
         tags += f'\n<meta name="scoresde-print" content="1">\n<meta name="scoresde-book-title" content="{title}">'
     context["metatags"] = context.get("metatags", "") + tags
+
+
+def unique_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Each script once per page: jupyter-book and the ``extra_extensions`` both register sphinx-togglebutton and
+    sphinx-thebe, whose inline ``const THEBE_JS_URL`` then throws "already declared" on every page."""
+    seen, kept = set(), []
+    for js in context.get("script_files", []):
+        # an inline script's filename is None or "" depending on who added it
+        key = (getattr(js, "filename", str(js)) or "", repr(sorted(getattr(js, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(js)
+    if "script_files" in context:
+        context["script_files"] = kept
 
 
 def translate_ui(html: str) -> str:
@@ -212,5 +231,6 @@ def setup(app: Sphinx) -> dict:
     app.add_js_file("editions.js")
     app.add_css_file("editions.css")
     app.connect("html-page-context", edition_links)
+    app.connect("html-page-context", unique_scripts, priority=900)  # after the theme and extensions
     app.connect("build-finished", translate_written_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
