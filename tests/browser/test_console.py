@@ -37,8 +37,9 @@ def failed_requests(entries: list[dict]) -> list[str]:
             urls[params["requestId"]] = params["request"]["url"]
         elif message.get("method") == "Network.responseReceived" and params["response"]["status"] >= 400:
             bad.append(f"{params['response']['status']} {params['response']['url']}")
-        elif message.get("method") == "Network.loadingFailed" and not params.get("canceled"):
-            bad.append(f"{params.get('errorText')} {urls.get(params['requestId'], '?')}")
+        elif message.get("method") == "Network.loadingFailed" and not params.get("canceled") \
+                and params["requestId"] in urls:  # the page's own requests (not one the browser began earlier)
+            bad.append(f"{params.get('errorText')} {urls[params['requestId']]}")
     return bad
 
 
@@ -56,6 +57,7 @@ def test_checks_find_errors():
     assert failed_requests([sent, status]) == ["404 http://h/f.ico"]
     assert failed_requests([sent, failed]) == ["net::ERR_FAILED http://h/f.ico"]
     assert failed_requests([sent]) == []
+    assert failed_requests([failed]) == []          # a request begun before this page (not in the log) is not its own
 
 
 @pytest.mark.parametrize("page", _pages())
