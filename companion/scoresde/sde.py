@@ -752,13 +752,13 @@ class VESDE(SDE):
         self, t: torch.Tensor | float, dt: float, like: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         r"""The SMLD noise levels of the step of size ``dt`` at ``t``: :math:`\sigma_i = \sigma(t)` and
-        :math:`\sigma_{i-1} = \sigma(t-\Delta t)`, with :math:`\sigma_{i-1} = 0` when :math:`t-\Delta t\le 0`
-        (score_sde's ``discrete_sigmas`` and its ``adjacent_sigma``, zero below the first level); each
-        ``(batch,)``."""
+        :math:`\sigma_{i-1} = \sigma(t-\Delta t)`, with :math:`\sigma_{i-1} = 0` when :math:`t-\Delta t < 0`
+        (score_sde's ``discrete_sigmas`` and its ``adjacent_sigma``: :math:`\sigma(0)=\sigma_{\min}` is the first
+        level, zero lies below it); each ``(batch,)``."""
         t = _time(t, like)
         dt = check_positive_float(dt, "dt")
         prev = t - dt
-        above = prev > 1e-9 * dt
+        above = prev > -1e-6 * dt  # t - dt = 0 up to rounding is the first level
         return self.sigma_t(t), torch.where(above, self.sigma_t(prev.clamp_min(0)), torch.zeros_like(t))
 
     def discretize(self, x: torch.Tensor, t: torch.Tensor | float, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
