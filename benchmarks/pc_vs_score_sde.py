@@ -31,20 +31,15 @@ from scoresde.data import GaussianMixture, eight_gaussians
 from scoresde.metrics import energy_distance
 from scoresde.sampling import LangevinCorrector, predictor_corrector_sample
 from scoresde.sde import VPSDE
-from scoresde.solvers import NOISE_STRUCTURES, Solver, euler_maruyama_step, solve
+from scoresde.solvers import Solver, euler_maruyama_step, solve
 
 EPS = 1e-3
 
 
-class FixedStepEulerMaruyama(Solver):
+class FixedStepEulerMaruyama(Solver, name="euler (score_sde step)", strong_order=0.5, weak_order=1.0,
+                             calculus=("ito",)):
     """score_sde's `EulerMaruyamaPredictor`: a step of -T/N at the grid time, whatever the grid's spacing (the
     increment is rescaled from the grid step to T/N)."""
-
-    name = "euler (score_sde step)"
-    strong_order = 0.5
-    weak_order = 1.0
-    calculus = ("ito",)
-    noise_types = NOISE_STRUCTURES
 
     def __init__(self, step: float) -> None:
         self.fixed = step

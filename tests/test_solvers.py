@@ -482,10 +482,26 @@ def test_noise_structure():
     assert noise_structure(general_sde(), x2) == "general"
 
 
-class _Recorder(EulerMaruyama):
-    """Euler–Maruyama with declarations that can be mutated per test."""
+class _Recorder(EulerMaruyama, name="recorder", strong_order=0.5, weak_order=1.0, calculus=("ito",)):
+    """Euler–Maruyama under another name, with declarations that a test may mutate on the instance."""
 
-    name = "recorder"
+
+@pytest.mark.parametrize(
+    "declared, exc, match",
+    [
+        ({"calculus": ("ito", "rough")}, ValueError, "unknown entry of calculus 'rough'"),
+        ({"calculus": "ito"}, TypeError, "non-empty tuple"),
+        ({"noise_types": ("diagonal", "commutative")}, ValueError, "entry of noise_types"),
+        ({"strong_order": 0.0}, ValueError, "strong_order must be > 0"),
+        ({"weak_order": "1"}, TypeError, "weak_order"),
+        ({"name": ""}, TypeError, "non-empty string"),
+    ],
+)
+def test_declarations_are_checked_when_the_class_is_made(declared, exc, match):
+    good = {"name": "mine", "strong_order": 0.5, "weak_order": 1.0, "calculus": ("ito",)}
+    type("Mine", (EulerMaruyama,), {}, **good)  # the partner: the good declaration makes a class
+    with pytest.raises(exc, match=match):
+        type("Mine", (EulerMaruyama,), {}, **{**good, **declared})
 
 
 def test_compatibility_is_read_from_the_declarations():

@@ -48,14 +48,9 @@ def _reverse_sde(sde: SDE, what: str) -> ReverseSDE:
     return sde
 
 
-class ReverseDiffusionPredictor(Solver):
+class ReverseDiffusionPredictor(Solver, name="reverse_diffusion", strong_order=1.0, weak_order=1.0,
+                                calculus=("ito", "stratonovich"), noise_types=("none", "additive")):
     r"""Reverse diffusion: :math:`x \leftarrow x - \bar f_i + \bar G_i z` (score_sde's ``ReverseDiffusionPredictor``)."""
-
-    name = "reverse_diffusion"
-    strong_order = 1.0
-    weak_order = 1.0
-    calculus = ("ito", "stratonovich")
-    noise_types = ("none", "additive")
 
     def check_sde(self, sde: SDE, x0: torch.Tensor, t0: torch.Tensor) -> None:
         """Needs a reverse-time SDE whose forward SDE has scalar or diagonal additive noise."""
@@ -72,14 +67,9 @@ class ReverseDiffusionPredictor(Solver):
         return mean + sde.apply_g(x, rev_G, _standard_noise(dw, dt))
 
 
-class AncestralSamplingPredictor(Solver):
+class AncestralSamplingPredictor(Solver, name="ancestral", strong_order=1.0, weak_order=1.0,
+                                 calculus=("ito", "stratonovich"), noise_types=("additive",)):
     r"""Ancestral sampling of the VP (DDPM) or VE (SMLD) chain (score_sde's ``AncestralSamplingPredictor``)."""
-
-    name = "ancestral"
-    strong_order = 1.0
-    weak_order = 1.0
-    calculus = ("ito", "stratonovich")
-    noise_types = ("additive",)
 
     def check_sde(self, sde: SDE, x0: torch.Tensor, t0: torch.Tensor) -> None:
         """Needs the reverse SDE (not the probability flow) of a :class:`VPSDE` or :class:`VESDE`."""

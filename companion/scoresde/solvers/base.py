@@ -17,11 +17,12 @@ before each solver step: the predictor–corrector sampler is a solver (the pred
 from __future__ import annotations
 
 import abc
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 
-from ..sde import SDE
+from .._checks import check_choice, check_positive_float
+from ..sde import SDE, SDE_TYPES
 
 __all__ = ["NOISE_STRUCTURES", "Solver", "Corrector", "noise_structure", "check_compatible"]
 
@@ -36,6 +37,15 @@ _WHY_NOT = {
     "scalar": "state-dependent scalar noise g(x) I, which is diagonal only when each g_i depends on x_i alone: "
               "use noise_type 'diagonal'",
 }
+
+
+def _subset(values: Any, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """``values`` as a non-empty tuple of entries of ``allowed``, else raise naming the declaration."""
+    if isinstance(values, str) or not isinstance(values, (tuple, list)) or not values:
+        raise TypeError(f"a solver's {name} must be a non-empty tuple of {allowed}, got {values!r}")
+    for v in values:
+        check_choice(v, f"entry of {name}", allowed)
+    return tuple(values)
 
 
 def noise_structure(sde: SDE, x0: torch.Tensor) -> str:
@@ -57,8 +67,12 @@ def noise_structure(sde: SDE, x0: torch.Tensor) -> str:
 class Solver(abc.ABC):
     r"""A one-step method :math:`X_{n+1} = \Phi(X_n, t_n, \Delta t, \Delta W_n)` with its declared properties.
 
-    Subclasses set the class attributes and implement :meth:`step`; :meth:`check_sde` may refuse an SDE for
-    reasons the attributes cannot express (e.g. a predictor that needs a reverse-time SDE).
+    A subclass declares them as class keywords, checked when the class is made, and implements :meth:`step`::
+
+        class EulerMaruyama(Solver, name="euler", strong_order=0.5, weak_order=1.0, calculus=("ito",)): ...
+
+    (``noise_types`` defaults to all of :data:`NOISE_STRUCTURES`). :meth:`check_sde` may refuse an SDE for
+    reasons the declarations cannot express (e.g. a predictor that needs a reverse-time SDE).
     """
 
     name: ClassVar[str]
@@ -67,16 +81,22 @@ class Solver(abc.ABC):
     calculus: ClassVar[tuple[str, ...]]
     noise_types: ClassVar[tuple[str, ...]]
 
+    def __init_subclass__(
+        cls, *, name: str, strong_order: float, weak_order: float, calculus: tuple[str, ...],
+        noise_types: tuple[str, ...] = NOISE_STRUCTURES, **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a solver's name must be a non-empty string, got {name!r}")
+        cls.name = name
+        cls.strong_order = check_positive_float(strong_order, "strong_order")
+        cls.weak_order = check_positive_float(weak_order, "weak_order")
+        cls.calculus = _subset(calculus, "calculus", SDE_TYPES)
+        cls.noise_types = _subset(noise_types, "noise_types", NOISE_STRUCTURES)
+
     @abc.abstractmethod
-    def step(
-        self,
-        sde: SDE,
-        x: torch.Tensor,
-        t: torch.Tensor,
-        dt: float,
-        dw: torch.Tensor | None,
-        t_next: torch.Tensor,
-    ) -> torch.Tensor:
+    def step(self, sde: SDE, x: torch.Tensor, t: torch.Tensor, dt: float, dw: torch.Tensor | None,
+             t_next: torch.Tensor) -> torch.Tensor:
         r"""One step from :math:`t` (shape ``(batch,)``) to ``t_next`` with the signed step ``dt`` and the
         Brownian increment ``dw`` of variance :math:`|\Delta t|` (``None`` for an SDE without noise)."""
 

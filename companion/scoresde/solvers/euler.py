@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from ..sde import SDE
-from .base import NOISE_STRUCTURES, Solver
+from .base import Solver
 
 __all__ = ["euler_maruyama_step", "EulerMaruyama"]
 
@@ -32,14 +32,8 @@ def euler_maruyama_step(
     return x + drift + sde.g_prod(x, t, dw)
 
 
-class EulerMaruyama(Solver):
-    """Euler–Maruyama as a solver object: :func:`euler_maruyama_step` (book: eq-em)."""
-
-    name = "euler"
-    strong_order = 0.5
-    weak_order = 1.0
-    calculus = ("ito",)
-    noise_types = NOISE_STRUCTURES
+class EulerMaruyama(Solver, name="euler", strong_order=0.5, weak_order=1.0, calculus=("ito",)):
+    """Euler–Maruyama as a solver object: :func:`euler_maruyama_step` (book: eq-em); any noise."""
 
     def step(self, sde, x, t, dt, dw, t_next):
         return euler_maruyama_step(sde, x, t, dt, dw)

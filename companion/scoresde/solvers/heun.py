@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from ..sde import SDE
-from .base import NOISE_STRUCTURES, Solver
+from .base import Solver
 
 __all__ = ["heun_step", "StochasticHeun"]
 
@@ -41,15 +41,9 @@ def heun_step(
     return x + 0.5 * (f0 + sde.f(pred, t_next)) * dt + 0.5 * (gdw0 + sde.g_prod(pred, t_next, dw))
 
 
-class StochasticHeun(Solver):
-    """Stochastic Heun as a solver object: :func:`heun_step` (book: eq-heun); strong order 1 declared for
-    the additive and commutative noise it is meant for."""
-
-    name = "heun"
-    strong_order = 1.0
-    weak_order = 1.0
-    calculus = ("stratonovich",)
-    noise_types = NOISE_STRUCTURES
+class StochasticHeun(Solver, name="heun", strong_order=1.0, weak_order=1.0, calculus=("stratonovich",)):
+    """Stochastic Heun as a solver object: :func:`heun_step` (book: eq-heun); any noise, strong order 1
+    declared for the additive and commutative noise it is meant for."""
 
     def step(self, sde, x, t, dt, dw, t_next):
         return heun_step(sde, x, t, dt, dw, t_next)

@@ -62,14 +62,9 @@ def check_diagonal(sde: SDE, x: torch.Tensor, t: torch.Tensor) -> None:
         )
 
 
-class Milstein(Solver):
+class Milstein(Solver, name="milstein", strong_order=1.0, weak_order=1.0, calculus=("ito", "stratonovich"),
+               noise_types=("none", "additive", "diagonal")):
     """Milstein as a solver object: :func:`milstein_step` (book: eq-milstein), Itô or Stratonovich."""
-
-    name = "milstein"
-    strong_order = 1.0
-    weak_order = 1.0
-    calculus = ("ito", "stratonovich")
-    noise_types = ("none", "additive", "diagonal")
 
     def step(self, sde, x, t, dt, dw, t_next):
         return milstein_step(sde, x, t, dt, dw)
