@@ -25,13 +25,15 @@ import math
 from collections.abc import Callable
 
 import torch
-from bench_ch05_samplers import exact_score
+from torch import Tensor
 
 from scoresde.data import GaussianMixture, eight_gaussians
 from scoresde.metrics import energy_distance
 from scoresde.sampling import LangevinCorrector, predictor_corrector_sample
-from scoresde.sde import VPSDE
+from scoresde.sde import SDE, VPSDE
 from scoresde.solvers import Solver, euler_maruyama_step, solve
+
+from bench_ch05_samplers import exact_score  # the benchmarks' exact score of the mixture's marginals
 
 EPS = 1e-3
 
@@ -44,7 +46,7 @@ class FixedStepEulerMaruyama(Solver, name="euler (score_sde step)", strong_order
     def __init__(self, step: float) -> None:
         self.fixed = step
 
-    def step(self, sde, x, t, dt, dw, t_next):
+    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
         dw = None if dw is None else dw * math.sqrt(self.fixed / abs(dt))
         return euler_maruyama_step(sde, x, t, -self.fixed, dw)
 

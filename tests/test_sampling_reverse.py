@@ -630,6 +630,10 @@ def test_samplers_and_objective_on_cuda():
     for x in (
         reverse_sde_sample(sde, score, (N, 2), n_steps=400, generator=g, dtype=torch.float64),
         predictor_corrector_sample(sde, score, (N, 2), n_steps=150, generator=g, dtype=torch.float64),
+        predictor_corrector_sample(sde, score, (N, 2), n_steps=150, predictor="ancestral", alpha_factor=True,
+                                   denoise=True, generator=g, dtype=torch.float64),
+        predictor_corrector_sample(SDES["ve"], marginal_score(mix, SDES["ve"]), (N, 2), n_steps=150,
+                                   predictor="reverse_diffusion", generator=g, dtype=torch.float64),
         probability_flow_sample(sde, score, (N, 2), generator=g, dtype=torch.float64),
     ):
         assert x.device.type == "cuda"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 
 import torch
+from torch import Tensor
 
 from ..sde import SDE, ReverseSDE, SubVPSDE, VESDE, VPSDE
 from ..solvers import SOLVERS, Solver
@@ -59,7 +60,7 @@ class ReverseDiffusionPredictor(Solver, name="reverse_diffusion", strong_order=1
             raise ValueError(f"the reverse-diffusion predictor needs scalar or diagonal noise, got "
                              f"{forward.noise_type!r}; use predictor 'euler'")
 
-    def step(self, sde, x, t, dt, dw, t_next):
+    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
         rev_f, rev_G = sde.discretize(x, t, abs(dt))
         mean = x - rev_f
         if dw is None:
@@ -78,7 +79,7 @@ class AncestralSamplingPredictor(Solver, name="ancestral", strong_order=1.0, wea
             raise ValueError(f"ancestral sampling needs a VPSDE or VESDE (their discrete chains), got "
                              f"{type(forward).__name__}; use predictor 'reverse_diffusion' or 'euler'")
 
-    def step(self, sde, x, t, dt, dw, t_next):
+    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
         forward, s = sde.forward, sde.score(x, t)
         if isinstance(forward, VESDE):
             sigma, prev = forward.discrete_sigmas(t, abs(dt), x)

@@ -7,6 +7,7 @@ Itô solution and accepts every kind of noise.
 from __future__ import annotations
 
 import torch
+from torch import Tensor
 
 from ..sde import SDE
 from .base import Solver
@@ -35,5 +36,5 @@ def euler_maruyama_step(
 class EulerMaruyama(Solver, name="euler", strong_order=0.5, weak_order=1.0, calculus=("ito",)):
     """Euler–Maruyama as a solver object: :func:`euler_maruyama_step` (book: eq-em); any noise."""
 
-    def step(self, sde, x, t, dt, dw, t_next):
+    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
         return euler_maruyama_step(sde, x, t, dt, dw)

@@ -11,6 +11,7 @@ additive or commutative (e.g. scalar) noise, ½ for general non-commutative nois
 from __future__ import annotations
 
 import torch
+from torch import Tensor
 
 from ..sde import SDE
 from .base import Solver
@@ -45,5 +46,5 @@ class StochasticHeun(Solver, name="heun", strong_order=1.0, weak_order=1.0, calc
     """Stochastic Heun as a solver object: :func:`heun_step` (book: eq-heun); any noise, strong order 1
     declared for the additive and commutative noise it is meant for."""
 
-    def step(self, sde, x, t, dt, dw, t_next):
+    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
         return heun_step(sde, x, t, dt, dw, t_next)

@@ -10,6 +10,7 @@ noise has :math:`\partial_x g = 0` and the step is Euler–Maruyama's.
 from __future__ import annotations
 
 import torch
+from torch import Tensor
 
 from ..sde import SDE
 from .base import Solver
@@ -66,7 +67,7 @@ class Milstein(Solver, name="milstein", strong_order=1.0, weak_order=1.0, calcul
                noise_types=("none", "additive", "diagonal")):
     """Milstein as a solver object: :func:`milstein_step` (book: eq-milstein), Itô or Stratonovich."""
 
-    def step(self, sde, x, t, dt, dw, t_next):
+    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
         return milstein_step(sde, x, t, dt, dw)
 
     def check_sde(self, sde: SDE, x0: torch.Tensor, t0: torch.Tensor) -> None:
