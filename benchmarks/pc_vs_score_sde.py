@@ -93,8 +93,10 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=3, help="runs averaged per row (default 3)")
     p.add_argument("--snr", type=float, default=0.16, help="the corrector's signal-to-noise ratio (default 0.16)")
     args = p.parse_args()
-    torch.set_default_dtype(torch.float64)
     mix, sde = eight_gaussians(), VPSDE()
+    if min(args.steps) <= sde.beta_max * sde.T:  # the DDPM chain of the alpha factor needs beta_i < 1
+        p.error(f"--steps must be > beta_max T = {sde.beta_max * sde.T:g} (beta_i = beta(t) T/N < 1)")
+    torch.set_default_dtype(torch.float64)
     score = exact_score(mix, sde)
     data = mix.sample(args.n, generator=torch.Generator().manual_seed(12345), dtype=torch.float64)
     print(f"VP SDE, eight-Gaussian ring (mode std {float(mix.stds[0]):.3f}), exact score, {args.n} samples, "
