@@ -52,7 +52,7 @@ def test_drift_changing_dtype_is_refused():
 def test_without_the_shape_check_the_drift_is_broadcast_silently(monkeypatch):
     """Mutation: remove the check and row 0's drift is silently used for every row."""
     monkeypatch.setattr(S, "check_same_shape_dtype", lambda out, x, what: out)
-    monkeypatch.setattr(solvers, "check_same_shape_dtype", lambda out, x, what: out)
+    monkeypatch.setattr(solvers.integrate, "check_same_shape_dtype", lambda out, x, what: out)
     out = solvers.solve(shape_changing_drift(), torch.randn(8, 2), [0.0, 1.0], dt=0.1, generator=gen(0))
     assert out.shape == (2, 8, 2)  # it "worked": that is the silent wrong answer the check prevents
 
@@ -134,7 +134,7 @@ def test_milstein_accepts_true_diagonal_noise():
 
 
 def test_without_the_probe_milstein_runs_silently(monkeypatch):
-    monkeypatch.setattr(solvers, "_check_diagonal", lambda sde, x, t: None)
+    monkeypatch.setattr(solvers.milstein, "check_diagonal", lambda sde, x, t: None)
     out = solvers.solve(cross_coupled(), torch.randn(8, 2, generator=gen(0)), [0.0, 1.0], method="milstein",
                         generator=gen(1))
     assert out.shape == (2, 8, 2)

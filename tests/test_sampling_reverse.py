@@ -30,7 +30,9 @@ from scoresde.sampling.reverse import (
     probability_flow_sample,
     reverse_sde_sample,
 )
+from scoresde.sampling import PREDICTORS, LangevinCorrector
 from scoresde.sde import VESDE, GeometricBrownianMotion, SubVPSDE, VPSDE
+from scoresde.solvers import solve
 
 DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 
@@ -282,6 +284,9 @@ def vp_score(x, t):
         (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), snr=0.0), ValueError, "> 0"),
         (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), n_corrector=-1), ValueError, ">= 0"),
         (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), predictor="milstein"), ValueError, "unknown predictor"),
+        (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), alpha_factor=1), TypeError, "alpha_factor"),
+        (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), denoise="yes"), TypeError, "denoise"),
+        (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), return_nfe=1), TypeError, "return_nfe"),
         (lambda: probability_flow_sample(VPSDE(), vp_score, (4, 2), method="rk45"), ValueError, "unknown method"),
         (lambda: probability_flow_sample(VPSDE(), vp_score, (4, 2), rtol=0.0), ValueError, "> 0"),
         (lambda: probability_flow_sample(VPSDE(), vp_score, (4, 2), return_nfe=1), TypeError, "bool"),
@@ -291,6 +296,219 @@ def vp_score(x, t):
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# ---- SDE.discretize, the predictors and the corrector against score_sde's definitions ---------------------
+# Each expected value is score_sde's formula written out here (sde_lib.py, sampling.py of score_sde_pytorch),
+# not a call of the code under test.
+
+
+def _peer_vp_betas(sde: VPSDE, n: int) -> torch.Tensor:
+    """score_sde VPSDE: discrete_betas = linspace(beta_min / N, beta_max / N, N); index i is t = i T / (N - 1)."""
+    return torch.linspace(sde.beta_min / n, sde.beta_max / n, n, dtype=torch.float64)
+
+
+def _peer_ve_sigmas(sde: VESDE, n: int) -> torch.Tensor:
+    """score_sde VESDE: discrete_sigmas = exp(linspace(log sigma_min, log sigma_max, N))."""
+    return torch.exp(torch.linspace(math.log(sde.sigma_min), math.log(sde.sigma_max), n, dtype=torch.float64))
+
+
+PEER_N = 50
+PEER_IDX = torch.tensor([0, 1, 17, 49])
+
+
+def test_vp_discretize_is_the_ddpm_chain():
+    """f_i = sqrt(alpha_i) x - x, G_i = sqrt(beta_i) at t = i / (N - 1) with the step T / N."""
+    sde, n = VPSDE(), PEER_N
+    beta = _peer_vp_betas(sde, n)[PEER_IDX]
+    t = PEER_IDX.double() / (n - 1)
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
+    f, G = sde.discretize(x, t, 1 / n)
+    torch.testing.assert_close(f, torch.sqrt(1 - beta)[:, None] * x - x)
+    torch.testing.assert_close(G, beta.sqrt())
+    torch.testing.assert_close(sde.discrete_beta(t, 1 / n, x), beta)
+
+
+def test_ve_discretize_is_the_smld_chain():
+    """f_i = 0, G_i = sqrt(sigma_i^2 - sigma_{i-1}^2) with sigma_{-1} = 0; score_sde's previous level is the
+    previous point of its grid of N levels, i.e. the step 1 / (N - 1) here."""
+    sde, n = VESDE(sigma_max=10.0), PEER_N
+    sig = _peer_ve_sigmas(sde, n)
+    adjacent = torch.where(PEER_IDX == 0, torch.zeros(4, dtype=torch.float64), sig[(PEER_IDX - 1).clamp(min=0)])
+    t = PEER_IDX.double() / (n - 1)
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(1))
+    f, G = sde.discretize(x, t, 1 / (n - 1))
+    assert torch.equal(f, torch.zeros_like(x))
+    torch.testing.assert_close(G, torch.sqrt(sig[PEER_IDX] ** 2 - adjacent**2))
+
+
+def test_other_sdes_discretize_by_euler_maruyama_and_the_reverse_chain():
+    """sub-VP (no chain of its own in score_sde) is f dt, g sqrt(dt); the reverse chain is
+    rev_f = f - G^2 s (x 1/2 and G = 0 for the probability flow)."""
+    x, t, dt = torch.randn(4, 2, generator=torch.Generator().manual_seed(2)), torch.full((4,), 0.3), 0.01
+    sub = SubVPSDE()
+    f, G = sub.discretize(x, t, dt)
+    torch.testing.assert_close(f, sub.f(x, t) * dt)
+    torch.testing.assert_close(G, sub.g(x, t) * math.sqrt(dt))
+    score = lambda y, s: -2 * y  # noqa: E731
+    for sde in (VPSDE(), VESDE()):
+        f, G = sde.discretize(x, t, dt)
+        rev_f, rev_G = sde.reverse(score).discretize(x, t, dt)
+        torch.testing.assert_close(rev_f, f - G[:, None] ** 2 * score(x, t))
+        torch.testing.assert_close(rev_G, G)
+        flow_f, flow_G = sde.reverse(score, probability_flow=True).discretize(x, t, dt)
+        torch.testing.assert_close(flow_f, f - 0.5 * G[:, None] ** 2 * score(x, t))
+        assert torch.equal(flow_G, torch.zeros_like(G))
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: VPSDE().discretize(torch.ones(2, 2), 0.5, 0.0), ValueError, "dt must be > 0"),
+        (lambda: VPSDE().discretize(torch.ones(2, 2), 0.5, 0.2), ValueError, "too large"),
+        (lambda: GeometricBrownianMotion().reverse(vp_score).discretize(torch.ones(2, 2), 0.5, 0.1), ValueError,
+         "additive"),
+    ],
+)
+def test_discretize_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_vp_discretize_accepts_the_largest_step_below_one():
+    """The mutation partner of the 'too large' check: beta(t) dt just below 1 is a valid chain."""
+    f, G = VPSDE().discretize(torch.ones(2, 2), 1.0, 0.0499)
+    assert bool(torch.isfinite(f).all()) and float(G[0]) < 1
+
+
+def _step(predictor, sde, x, t, dt, z):
+    """A predictor step from t to t - dt (dt > 0) with the standard normal z (dw = sqrt(dt) z)."""
+    return PREDICTORS[predictor].step(sde, x, t, -dt, math.sqrt(dt) * z, t - dt)
+
+
+def _peer_setup(seed: int):
+    g = torch.Generator().manual_seed(seed)
+    x, z = torch.randn(6, 2, generator=g), torch.randn(6, 2, generator=g)
+    return x, z, torch.full((6,), 0.4), 0.02
+
+
+def test_reverse_diffusion_predictor_is_score_sde_s():
+    """x_mean = x - rev_f, x = x_mean + G z, with score_sde's chains written out: VP rev_f = (sqrt(1 - beta) - 1) x
+    - beta s, G = sqrt(beta); VE rev_f = -(sigma^2 - sigma_prev^2) s, G = sqrt(sigma^2 - sigma_prev^2)."""
+    x, z, t, dt = _peer_setup(3)
+    score = lambda y, s: -y / (1 + s[:, None])  # noqa: E731
+    s = score(x, t)
+    vp = VPSDE()
+    beta = (vp.beta_min + 0.4 * (vp.beta_max - vp.beta_min)) * dt
+    expected = x - ((math.sqrt(1 - beta) - 1) * x - beta * s) + math.sqrt(beta) * z
+    torch.testing.assert_close(_step("reverse_diffusion", vp.reverse(score), x, t, dt, z), expected)
+    ve = VESDE(sigma_max=10.0)
+    var = (ve.sigma_min * (ve.sigma_max / ve.sigma_min) ** 0.4) ** 2 - (
+        ve.sigma_min * (ve.sigma_max / ve.sigma_min) ** (0.4 - dt)) ** 2
+    expected = x + var * s + math.sqrt(var) * z
+    torch.testing.assert_close(_step("reverse_diffusion", ve.reverse(score), x, t, dt, z), expected)
+
+
+def test_ancestral_predictor_is_score_sde_s():
+    """VP: x_mean = (x + beta s) / sqrt(1 - beta), noise sqrt(beta) z; VE: x_mean = x + (sigma^2 - sigma_prev^2) s,
+    noise sqrt(sigma_prev^2 (sigma^2 - sigma_prev^2) / sigma^2) z."""
+    x, z, t, dt = _peer_setup(4)
+    score = lambda y, s: torch.sin(y) - y  # noqa: E731
+    s = score(x, t)
+    vp = VPSDE()
+    beta = (vp.beta_min + 0.4 * (vp.beta_max - vp.beta_min)) * dt
+    expected = (x + beta * s) / math.sqrt(1 - beta) + math.sqrt(beta) * z
+    torch.testing.assert_close(_step("ancestral", vp.reverse(score), x, t, dt, z), expected)
+    ve = VESDE(sigma_max=10.0)
+    sig = ve.sigma_min * (ve.sigma_max / ve.sigma_min) ** 0.4
+    prev = ve.sigma_min * (ve.sigma_max / ve.sigma_min) ** (0.4 - dt)
+    expected = x + (sig**2 - prev**2) * s + math.sqrt(prev**2 * (sig**2 - prev**2) / sig**2) * z
+    torch.testing.assert_close(_step("ancestral", ve.reverse(score), x, t, dt, z), expected)
+    # without noise the step is its mean
+    mean = PREDICTORS["ancestral"].step(vp.reverse(score), x, t, -dt, None, t - dt)
+    torch.testing.assert_close(mean, (x + beta * s) / math.sqrt(1 - beta))
+
+
+@pytest.mark.parametrize("alpha_factor", [False, True])
+def test_langevin_corrector_is_score_sde_s(alpha_factor):
+    """step = 2 (snr |z| / |s|)^2 (times alpha = 1 - beta_i with alpha_factor), x + step s + sqrt(2 step) z,
+    the noise drawn from the generator."""
+    x, _, t, dt = _peer_setup(5)
+    score = lambda y, s: -3 * y  # noqa: E731
+    vp = VPSDE()
+    out = LangevinCorrector(0.2, 2, alpha_factor).step(vp.reverse(score), x, t, dt, torch.Generator().manual_seed(9))
+    g = torch.Generator().manual_seed(9)
+    alpha = 1 - (vp.beta_min + 0.4 * (vp.beta_max - vp.beta_min)) * dt if alpha_factor else 1.0
+    expected = x
+    for _ in range(2):
+        grad, noise = score(expected, t), torch.randn(expected.shape, generator=g)
+        step = (0.2 * noise.norm(dim=-1).mean() / grad.norm(dim=-1).mean()) ** 2 * 2 * alpha
+        expected = expected + step * grad + torch.sqrt(step * 2) * noise
+    torch.testing.assert_close(out, expected)
+
+
+def test_predictors_and_corrector_refuse_what_they_cannot_use():
+    x = torch.ones(4, 2)
+    with pytest.raises(ValueError, match="needs a VPSDE or VESDE"):
+        predictor_corrector_sample(SubVPSDE(), vp_score, (4, 2), n_steps=2, predictor="ancestral")
+    with pytest.raises(ValueError, match="ancestral needs additive noise.*no noise"):
+        solve(VPSDE().reverse(vp_score, probability_flow=True), x, [1.0, 0.5], method=PREDICTORS["ancestral"])
+    with pytest.raises(TypeError, match="needs a reverse-time SDE"):
+        solve(VPSDE(), x, [0.0, 0.5], method=PREDICTORS["reverse_diffusion"])
+    with pytest.raises(TypeError, match="needs the score of a ReverseSDE"):
+        solve(VPSDE(), x, [0.0, 0.5], corrector=LangevinCorrector())
+    # the partners: the same calls on what they accept run
+    assert solve(VPSDE().reverse(vp_score, probability_flow=True), x, [1.0, 0.5], dt=0.01,
+                 method=PREDICTORS["reverse_diffusion"]).shape == (2, 4, 2)
+    assert predictor_corrector_sample(VPSDE(), vp_score, (4, 2), n_steps=30, predictor="ancestral").shape == (4, 2)
+
+
+@pytest.mark.parametrize("name, predictor", [("vp", "ancestral"), ("ve", "reverse_diffusion"),
+                                             ("ve", "ancestral"), ("subvp", "reverse_diffusion")])
+def test_discrete_chain_predictors_reproduce_the_data(name, predictor):
+    sde, mix = SDES[name], eight_gaussians()
+    x = predictor_corrector_sample(sde, marginal_score(mix, sde), (N, 2), n_steps=100, predictor=predictor,
+                                   generator=torch.Generator().manual_seed(21), dtype=torch.float64)
+    check_samples(x, mix, 22)
+
+
+@pytest.mark.parametrize("predictor, n_corrector, nfe", [("euler", 1, 40), ("euler", 0, 20), ("heun", 1, 60),
+                                                         ("reverse_diffusion", 2, 60), ("ancestral", 1, 40)])
+def test_pc_counts_its_score_evaluations(predictor, n_corrector, nfe):
+    """score_sde's count N (n_corrector + 1) for one-evaluation predictors; Heun evaluates twice per step."""
+    out, count = predictor_corrector_sample(VPSDE(), vp_score, (4, 2), n_steps=20, n_corrector=n_corrector,
+                                            predictor=predictor, return_nfe=True,
+                                            generator=torch.Generator().manual_seed(0))
+    assert out.shape == (4, 2) and count == nfe
+
+
+def test_pc_denoise_returns_the_last_mean():
+    """One Euler-Maruyama step without corrector: with denoise the sample is x_T + rev_f(x_T, T) (eps - T)."""
+    sde, score = VPSDE(), lambda y, s: -y  # noqa: E731
+    x_T = torch.randn(5, 2, generator=torch.Generator().manual_seed(6))
+    mean = predictor_corrector_sample(sde, score, x_T=x_T, n_steps=1, n_corrector=0, denoise=True)
+    t = torch.full((5,), sde.T)
+    torch.testing.assert_close(mean, x_T + sde.reverse(score).f(x_T, t) * (1e-3 - sde.T))
+    noisy = predictor_corrector_sample(sde, score, x_T=x_T, n_steps=1, n_corrector=0)
+    assert not torch.allclose(noisy, mean)
+
+
+def test_pc_keeps_its_random_stream():
+    """The PC sampler draws, at each time, the corrector's noise and then the predictor's increment from one
+    generator: replayed here by hand for two steps of Euler-Maruyama with one Langevin step each."""
+    sde, score = VPSDE(), lambda y, s: -y  # noqa: E731
+    x_T = torch.randn(3, 2, generator=torch.Generator().manual_seed(7))
+    out = predictor_corrector_sample(sde, score, x_T=x_T, n_steps=2, snr=0.1, eps=0.5,
+                                     generator=torch.Generator().manual_seed(8))
+    g, x, rsde = torch.Generator().manual_seed(8), x_T, sde.reverse(score)
+    for t0 in (1.0, 0.75):
+        t = torch.full((3,), t0)
+        s, z = score(x, t), torch.randn(3, 2, generator=g)
+        step = 2 * (0.1 * z.norm(dim=1).mean() / s.norm(dim=1).mean()) ** 2
+        x = x + step * s + torch.sqrt(2 * step) * z
+        dw = torch.randn(3, 2, generator=g) * math.sqrt(0.25)
+        x = x + rsde.f(x, t) * -0.25 + sde.g(x, t)[:, None] * dw
+    torch.testing.assert_close(out, x)
 
 
 # ---- the training objective of these samplers: sde_score_matching ------------------------------------------
@@ -412,6 +630,10 @@ def test_samplers_and_objective_on_cuda():
     for x in (
         reverse_sde_sample(sde, score, (N, 2), n_steps=400, generator=g, dtype=torch.float64),
         predictor_corrector_sample(sde, score, (N, 2), n_steps=150, generator=g, dtype=torch.float64),
+        predictor_corrector_sample(sde, score, (N, 2), n_steps=150, predictor="ancestral", alpha_factor=True,
+                                   denoise=True, generator=g, dtype=torch.float64),
+        predictor_corrector_sample(SDES["ve"], marginal_score(mix, SDES["ve"]), (N, 2), n_steps=150,
+                                   predictor="reverse_diffusion", generator=g, dtype=torch.float64),
         probability_flow_sample(sde, score, (N, 2), generator=g, dtype=torch.float64),
     ):
         assert x.device.type == "cuda"
@@ -421,3 +643,11 @@ def test_samplers_and_objective_on_cuda():
     xc = mix.sample(64, generator=torch.Generator().manual_seed(0)).cuda()
     val = sde_score_matching(score, xc, sde, generator=torch.Generator("cuda").manual_seed(1))
     assert val.device.type == "cuda" and bool(torch.isfinite(val))
+
+
+def test_without_its_check_ancestral_sampling_runs_silently_on_sub_vp(monkeypatch):
+    """Mutation: sub-VP is a subclass of VPSDE here, so without AncestralSamplingPredictor.check_sde the VP
+    chain's formulas would be applied to it in silence."""
+    monkeypatch.setattr(type(PREDICTORS["ancestral"]), "check_sde", lambda self, sde, x0, t0: None)
+    out = predictor_corrector_sample(SubVPSDE(), vp_score, (4, 2), n_steps=30, predictor="ancestral")
+    assert out.shape == (4, 2)

@@ -32,7 +32,20 @@ from scoresde.sde import (
     VESDE,
     VPSDE,
 )
-from scoresde.solvers import euler_maruyama_step, solve
+from scoresde.solvers import (
+    METHODS,
+    SOLVERS,
+    Corrector,
+    EulerMaruyama,
+    Milstein,
+    Solver,
+    StochasticHeun,
+    check_compatible,
+    euler_maruyama_step,
+    get_solver,
+    noise_structure,
+    solve,
+)
 
 DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 KS_LEVEL = 1e-4
@@ -152,10 +165,11 @@ def test_strong_and_weak_orders(seed):
     _, _, weak_em = gbm_errors("ito", "euler", 4000, seed=seed, sigma=0.5)
     _, strong_mil, _ = gbm_errors("ito", "milstein", 4000, seed=seed)
     _, strong_heun, _ = gbm_errors("stratonovich", "heun", 4000, seed=seed)
-    assert abs(fitted_slope(hs, strong_em) - 0.5) <= 0.15, strong_em
-    assert abs(fitted_slope(hs, strong_mil) - 1.0) <= 0.15, strong_mil
-    assert abs(fitted_slope(hs, strong_heun) - 1.0) <= 0.15, strong_heun
-    assert abs(fitted_slope(hs, weak_em) - 1.0) <= 0.15, weak_em
+    # the declared orders of the solver objects are the measured ones
+    assert abs(fitted_slope(hs, strong_em) - SOLVERS["euler"].strong_order) <= 0.15, strong_em
+    assert abs(fitted_slope(hs, strong_mil) - SOLVERS["milstein"].strong_order) <= 0.15, strong_mil
+    assert abs(fitted_slope(hs, strong_heun) - SOLVERS["heun"].strong_order) <= 0.15, strong_heun
+    assert abs(fitted_slope(hs, weak_em) - SOLVERS["euler"].weak_order) <= 0.15, weak_em
 
 
 def test_weak_error_of_the_mean_is_the_exact_bias():
@@ -432,3 +446,125 @@ def test_cuda_generator_and_mixed_devices():
     bm = BrownianPath.sample([0.0, 1.0], (8, 2), generator=gen(1))
     with pytest.raises(ValueError, match="same device"):
         solve(VPSDE(), x0, [0.0, 1.0], bm=bm)
+
+
+# ---------------------------------------------------------------- solver objects and their declarations
+def test_method_strings_map_to_solver_objects_with_the_same_results():
+    sde = GeometricBrownianMotion(mu=0.5, sigma=0.5)
+    x0 = torch.rand(8, 2, generator=gen(0)) + 0.5
+    bm = BrownianPath.sample(torch.linspace(0, 1, 17), (8, 2), generator=gen(1), dtype=torch.float64)
+    assert METHODS == ("euler", "milstein", "heun")
+    for name, cls in (("euler", EulerMaruyama), ("milstein", Milstein)):
+        assert isinstance(SOLVERS[name], cls) and get_solver(name) is SOLVERS[name]
+        assert torch.equal(solve(sde, x0, [0.0, 1.0], bm=bm, method=name),
+                           solve(sde, x0, [0.0, 1.0], bm=bm, method=cls()))
+    assert isinstance(SOLVERS["heun"], StochasticHeun)
+    with pytest.raises(TypeError, match="method must be one of"):
+        solve(sde, x0, [0.0, 1.0], method=3)
+
+
+def test_declared_attributes():
+    """The declarations that diffrax and torchsde make: orders, calculus, accepted noise."""
+    table = {name: (s.strong_order, s.weak_order, s.calculus, s.noise_types) for name, s in SOLVERS.items()}
+    assert table["euler"] == (0.5, 1.0, ("ito",), ("none", "additive", "diagonal", "scalar", "general"))
+    assert table["milstein"] == (1.0, 1.0, ("ito", "stratonovich"), ("none", "additive", "diagonal"))
+    assert table["heun"] == (1.0, 1.0, ("stratonovich",), ("none", "additive", "diagonal", "scalar", "general"))
+    assert "strong_order=0.5" in repr(SOLVERS["euler"])
+
+
+def test_noise_structure():
+    x2, x1 = torch.ones(3, 2), torch.ones(3, 1)
+    scal = FunctionSDE(lambda x, t: x, lambda x, t: 1 + x.square().sum(1), "scalar")
+    assert noise_structure(FunctionSDE(lambda x, t: x, None, "none"), x2) == "none"
+    assert noise_structure(OrnsteinUhlenbeck(), x2) == "additive"
+    assert noise_structure(GeometricBrownianMotion(), x2) == "diagonal"
+    assert noise_structure(scal, x2) == "scalar" and noise_structure(scal, x1) == "diagonal"
+    assert noise_structure(general_sde(), x2) == "general"
+
+
+class _Recorder(EulerMaruyama, name="recorder", strong_order=0.5, weak_order=1.0, calculus=("ito",)):
+    """Euler–Maruyama under another name, with declarations that a test may mutate on the instance."""
+
+
+@pytest.mark.parametrize(
+    "declared, exc, match",
+    [
+        ({"calculus": ("ito", "rough")}, ValueError, "unknown entry of calculus 'rough'"),
+        ({"calculus": "ito"}, TypeError, "non-empty tuple"),
+        ({"noise_types": ("diagonal", "commutative")}, ValueError, "entry of noise_types"),
+        ({"strong_order": 0.0}, ValueError, "strong_order must be > 0"),
+        ({"weak_order": "1"}, TypeError, "weak_order"),
+        ({"name": ""}, TypeError, "non-empty string"),
+    ],
+)
+def test_declarations_are_checked_when_the_class_is_made(declared, exc, match):
+    good = {"name": "mine", "strong_order": 0.5, "weak_order": 1.0, "calculus": ("ito",)}
+    type("Mine", (EulerMaruyama,), {}, **good)  # the partner: the good declaration makes a class
+    with pytest.raises(exc, match=match):
+        type("Mine", (EulerMaruyama,), {}, **{**good, **declared})
+
+
+def test_compatibility_is_read_from_the_declarations():
+    """Mutation: the same step with other declared calculus or noise types is accepted or refused accordingly."""
+    x0, t0 = torch.ones(4, 2), torch.zeros(4)
+    strat = FunctionSDE(lambda x, t: x, lambda x, t: x, "diagonal", sde_type="stratonovich")
+    ito = GeometricBrownianMotion()
+    solver = _Recorder()
+    check_compatible(solver, ito, x0, t0, SOLVERS)  # declared Itô: accepted
+    with pytest.raises(ValueError, match="converges to the Itô solution.*'milstein' or 'heun'"):
+        check_compatible(solver, strat, x0, t0, SOLVERS)
+    solver.calculus = ("stratonovich",)
+    check_compatible(solver, strat, x0, t0, SOLVERS)
+    with pytest.raises(ValueError, match="converges to the Stratonovich solution.*'euler' or 'milstein'"):
+        check_compatible(solver, ito, x0, t0, SOLVERS)
+    solver.noise_types = ("none", "additive")
+    with pytest.raises(ValueError, match="recorder needs additive noise.*has diagonal"):
+        check_compatible(solver, strat, x0, t0, SOLVERS)
+    check_compatible(solver, OrnsteinUhlenbeck(), x0, t0, SOLVERS)  # additive: any calculus
+    # solve reads the same declarations
+    with pytest.raises(ValueError, match="recorder needs additive noise"):
+        solve(strat, x0, [0.0, 1.0], method=solver)
+
+
+class _Shift(Corrector):
+    """A corrector that adds a constant and counts its calls (enough to see where solve runs it)."""
+
+    name = "shift"
+
+    def __init__(self):
+        self.calls = []
+
+    def step(self, sde, x, t, dt, generator):
+        self.calls.append((float(t[0]), dt))
+        return x + 1.0
+
+
+def test_corrector_runs_before_each_step_at_its_start_time():
+    ode = FunctionSDE(lambda x, t: torch.zeros_like(x), None, "none")
+    corr = _Shift()
+    out = solve(ode, torch.zeros(2, 1), [0.0, 0.5, 1.0], dt=0.25, corrector=corr)
+    assert [round(t, 9) for t, _ in corr.calls] == [0.0, 0.25, 0.5, 0.75]
+    assert all(abs(dt - 0.25) < 1e-12 for _, dt in corr.calls)
+    assert out[:, 0, 0].tolist() == [0.0, 2.0, 4.0]
+    with pytest.raises(TypeError, match="corrector must be"):
+        solve(ode, torch.zeros(2, 1), [0.0, 1.0], corrector=lambda x: x)
+    with pytest.raises(TypeError, match="denoise"):
+        solve(ode, torch.zeros(2, 1), [0.0, 1.0], denoise=1)
+
+
+def test_denoise_drops_exactly_the_last_noise():
+    """With the same Brownian path, the last state with and without denoise differs by G dW of the last step
+    only; every earlier output time is unchanged."""
+    sde = OrnsteinUhlenbeck(beta=1.0, sigma=0.7)
+    x0 = torch.ones(5, 2)
+    bm = BrownianPath.sample(torch.linspace(0, 1, 9), (5, 2), generator=gen(2), dtype=torch.float64)
+    noisy = solve(sde, x0, [0.0, 0.5, 1.0], bm=bm)
+    mean = solve(sde, x0, [0.0, 0.5, 1.0], bm=bm, denoise=True)
+    torch.testing.assert_close(mean[:2], noisy[:2], rtol=0, atol=0)
+    torch.testing.assert_close(noisy[-1] - mean[-1], 0.7 * bm.dW[-1])
+    assert not torch.allclose(noisy[-1], mean[-1])
+
+
+def test_solver_is_abstract_and_needs_a_step():
+    with pytest.raises(TypeError):
+        Solver()  # type: ignore[abstract]

@@ -290,6 +290,24 @@ class SDE(abc.ABC):
         check_generator(generator, torch.device(device))
         return std * torch.randn(shape, generator=generator, dtype=dtype, device=device)
 
+    # ------------------------------------------------------------------ discrete chain
+    def discretize(self, x: torch.Tensor, t: torch.Tensor | float, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""One step of size ``dt > 0`` as a discrete chain :math:`x_{i+1} = x_i + f_i + G_i z_i`,
+        :math:`z_i\sim\mathcal N(0,I)` (score_sde's ``SDE.discretize``).
+
+        Euler–Maruyama by default: :math:`f_i = f(x,t)\,\Delta t`, :math:`G_i = g(x,t)\sqrt{\Delta t}`
+        (book: eq-em); :class:`VPSDE` and :class:`VESDE` override it with the DDPM and SMLD chains.
+
+        Returns:
+            ``(f_i, G_i)``: ``f_i`` shaped like ``x``, ``G_i`` shaped as ``noise_type`` says (zeros of
+            ``x``'s shape for ``"none"``).
+        """
+        dt = check_positive_float(dt, "dt")
+        f = self.f(x, t) * dt
+        if self.noise_type == "none":
+            return f, torch.zeros_like(x)
+        return f, self.g(x, t) * math.sqrt(dt)
+
     # ------------------------------------------------------------------ reverse time
     def reverse(self, score_fn: ScoreFn, probability_flow: bool = False) -> ReverseSDE:
         r"""The reverse-time SDE (or probability-flow ODE) driven by ``score_fn`` (book: eq-reverse-sde-general).
@@ -368,6 +386,25 @@ class ReverseSDE(SDE):
         if not (fwd.additive or fwd.noise_type == "none"):
             correction = correction + fwd.div_sigma(x, t)
         return fwd.f(x, t) - lam * correction
+
+    def discretize(self, x: torch.Tensor, t: torch.Tensor | float, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""The reverse chain of the forward chain :math:`(f_i, G_i)` = ``forward.discretize(x, t, dt)``
+        (score_sde's ``ReverseSDE.discretize``): a step from :math:`t` to :math:`t-\Delta t` is
+        :math:`x \leftarrow x - \bar f_i + \bar G_i z` with
+
+        .. math:: \bar f_i = f_i - c\,G_i^2\,s(x,t),\qquad \bar G_i = G_i \ (\text{reverse SDE},\ c=1),
+                  \quad \bar G_i = 0\ (\text{probability flow},\ c=\tfrac12).
+
+        Needs additive scalar or diagonal noise (the chain has no :math:`\nabla\cdot\Sigma` term).
+        """
+        fwd = self.forward
+        if fwd.noise_type not in ("scalar", "diagonal") or not fwd.additive:
+            raise ValueError(f"discretize needs additive scalar or diagonal noise; {fwd!r} has "
+                             f"{'additive' if fwd.additive else 'state-dependent'} {fwd.noise_type!r} noise")
+        f, G = fwd.discretize(x, t, dt)
+        lam = 0.5 if self.probability_flow else 1.0
+        rev_f = f - lam * fwd.apply_g(x, G.square(), self.score(x, t))
+        return rev_f, torch.zeros_like(G) if self.probability_flow else G
 
     def g(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         """The forward SDE's diffusion (the probability-flow ODE has none)."""
@@ -619,6 +656,26 @@ class VPSDE(SDE):
         r""":math:`\sqrt{\beta(t)}`, shape ``(batch,)``."""
         return self.beta(_time(t, x)).sqrt()
 
+    def discrete_beta(self, t: torch.Tensor | float, dt: float, like: torch.Tensor) -> torch.Tensor:
+        r"""The DDPM noise level of the step of size ``dt`` at ``t``: :math:`\beta_i = \beta(t)\,\Delta t`, shape
+        ``(batch,)`` (score_sde's ``discrete_betas`` with :math:`\Delta t = T/N`, read at :math:`t` itself
+        instead of at the index :math:`\lfloor t(N-1)/T\rfloor`).
+
+        Raises:
+            ValueError: ``dt <= 0``, or :math:`\beta_i \ge 1` (the step is too large for the chain).
+        """
+        beta = self.beta(_time(t, like)) * check_positive_float(dt, "dt")
+        if bool((beta >= 1).any()):
+            raise ValueError(f"dt = {dt:g} is too large: beta(t) * dt reaches {float(beta.max()):.3g} >= 1")
+        return beta
+
+    def discretize(self, x: torch.Tensor, t: torch.Tensor | float, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""The DDPM chain :math:`x_{i+1} = \sqrt{1-\beta_i}\,x_i + \sqrt{\beta_i}\,z_i`:
+        :math:`f_i = (\sqrt{1-\beta_i}-1)\,x`, :math:`G_i = \sqrt{\beta_i}` with :math:`\beta_i` of
+        :meth:`discrete_beta` (score_sde's ``VPSDE.discretize``)."""
+        beta = self.discrete_beta(t, dt, x)
+        return (_col(torch.sqrt(1 - beta), x) - 1) * x, beta.sqrt()
+
     def marginal_prob(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         r"""Mean :math:`\alpha_tx_0`, std :math:`\sqrt{1-\alpha_t^2}`."""
         lmc = self.log_mean_coeff(_law_time(t, x0))
@@ -643,6 +700,9 @@ class SubVPSDE(VPSDE):
     r"""Sub-VP SDE (Song et al., 2021): :math:`\mathrm dx = -\tfrac12\beta(t)x\,\mathrm dt +
     \sqrt{\beta(t)(1-e^{-2\int_0^t\beta})}\,\mathrm dW`, with
     :math:`x_t\mid x_0\sim\mathcal N(\alpha_tx_0, (1-\alpha_t^2)^2I)` and prior :math:`\mathcal N(0,I)`."""
+
+    #: score_sde has no special chain for the sub-VP SDE: Euler–Maruyama's (:meth:`SDE.discretize`)
+    discretize = SDE.discretize
 
     def g(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         r""":math:`\sqrt{\beta(t)(1-\alpha_t^4)}`, shape ``(batch,)``."""
@@ -687,6 +747,26 @@ class VESDE(SDE):
     def g(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         r""":math:`\sigma(t)\sqrt{2\log(\sigma_{\max}/\sigma_{\min})}`, shape ``(batch,)``."""
         return self.sigma_t(_time(t, x)) * math.sqrt(2 * math.log(self.sigma_max / self.sigma_min))
+
+    def discrete_sigmas(
+        self, t: torch.Tensor | float, dt: float, like: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""The SMLD noise levels of the step of size ``dt`` at ``t``: :math:`\sigma_i = \sigma(t)` and
+        :math:`\sigma_{i-1} = \sigma(t-\Delta t)`, with :math:`\sigma_{i-1} = 0` when :math:`t-\Delta t < 0`
+        (score_sde's ``discrete_sigmas`` and its ``adjacent_sigma``: :math:`\sigma(0)=\sigma_{\min}` is the first
+        level, zero lies below it); each ``(batch,)``."""
+        t = _time(t, like)
+        dt = check_positive_float(dt, "dt")
+        prev = t - dt
+        above = prev > -1e-6 * dt  # t - dt = 0 up to rounding is the first level
+        return self.sigma_t(t), torch.where(above, self.sigma_t(prev.clamp_min(0)), torch.zeros_like(t))
+
+    def discretize(self, x: torch.Tensor, t: torch.Tensor | float, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""The SMLD chain :math:`x_{i+1} = x_i + \sqrt{\sigma_{i+1}^2-\sigma_i^2}\,z_i`: :math:`f_i = 0`,
+        :math:`G_i = \sqrt{\sigma_i^2-\sigma_{i-1}^2}` with the levels of :meth:`discrete_sigmas`
+        (score_sde's ``VESDE.discretize``)."""
+        sigma, prev = self.discrete_sigmas(t, dt, x)
+        return torch.zeros_like(x), torch.sqrt(sigma.square() - prev.square())
 
     def marginal_prob(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         r"""Mean :math:`x_0`, std :math:`\sqrt{\sigma(t)^2-\sigma_{\min}^2}` (exact)."""

@@ -40,7 +40,23 @@ from .._checks import (
     check_tensor,
 )
 
-__all__ = ["langevin", "annealed_langevin"]
+__all__ = ["langevin_step", "langevin", "annealed_langevin"]
+
+
+def langevin_step(
+    x: torch.Tensor, score: torch.Tensor, step_size: float | torch.Tensor, z: torch.Tensor
+) -> torch.Tensor:
+    r"""One unadjusted Langevin step :math:`x + \varepsilon\,S(x) + \sqrt{2\varepsilon}\,z` (book: eq-langevin).
+
+    Args:
+        x: the state, shape ``(batch, *event)``.
+        score: :math:`S(x)`, shaped like ``x``.
+        step_size: :math:`\varepsilon > 0`: a float, or a tensor that broadcasts against ``x`` (e.g. the
+            predictor–corrector sampler's step of book: eq-pc-snr).
+        z: standard normal noise shaped like ``x``.
+    """
+    root = math.sqrt(2 * step_size) if isinstance(step_size, float) else (2 * step_size).sqrt()
+    return x + step_size * score + root * z
 
 
 def _steps(total: int, progress: bool, desc: str):
@@ -75,7 +91,7 @@ def _ula(
         for alpha, level in schedule:
             s = check_output_like(score(x, level), x, "score_fn", finite=False, same_dtype=True)
             z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-            x = x + alpha * s + math.sqrt(2 * alpha) * z
+            x = langevin_step(x, s, alpha, z)
             if traj is not None:
                 traj.append(x)
             if bar is not None:
