@@ -15,8 +15,10 @@ replaces :math:`\log p_T` by the prior's log-density (``sde.prior_logp``, or one
 computed exactly (``divergence="exact"``: :math:`D` backward passes, :func:`scoresde.hutchinson.jacobian_trace`)
 or estimated by Hutchinson's estimator :func:`scoresde.hutchinson.hutchinson_trace` (book: eq-hutchinson)
 with probes drawn **once** and kept along the whole path, as in FFJORD :cite:`grathwohl2019ffjord`: the ODE
-then stays deterministic (the adaptive solver needs that) and, because the path does not depend on the
-probes, the estimate of :math:`\log p_\varepsilon(x)` is unbiased.
+then stays deterministic (the adaptive solver needs that). The exact path does not depend on the probes, so with
+an exact ODE solution the estimate of :math:`\log p_\varepsilon(x)` would be unbiased; dopri5's step-size control,
+however, also sees the probe-dependent running integral, so the computed path depends on the probes through the
+chosen steps and the estimate is unbiased only up to the solver's tolerance.
 
 When :math:`s=\nabla_x\log p_t` exactly and the prior is :math:`p_T` itself, the result is :math:`\log p_\varepsilon(x)`
 up to the ODE solver's tolerance; with a learned score it is the exact log-density of the model defined by the
