@@ -65,7 +65,7 @@ def chapter_title(chapter: int) -> str:
     (path,) = sorted((ROOT / "notebooks").glob(f"{chapter:02d}_*.ipynb"))
     nb = json.loads(path.read_text(encoding="utf-8"))
     first = "".join(nb["cells"][0]["source"]).splitlines()[0]
-    return first.lstrip("# ").strip()
+    return f"{chapter}. {first.lstrip('# ').strip()}"  # Sphinx numbers the chapters (_toc.yml), not their titles
 
 
 def render() -> str:
