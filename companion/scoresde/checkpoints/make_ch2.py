@@ -46,6 +46,7 @@ def make(name: str, out_dir: Path | str = CHECKPOINT_DIR, *, steps: int | None =
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command line: retrain the chapter-2 checkpoints (``--only`` some of them) and write them."""
     ap = argparse.ArgumentParser(prog="python -m scoresde.checkpoints.make_ch2", description=__doc__.split("\n")[0])
     ap.add_argument("--only", nargs="+", choices=tuple(RUNS), default=list(RUNS))
     ap.add_argument("--out", default=str(CHECKPOINT_DIR))

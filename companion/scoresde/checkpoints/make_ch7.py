@@ -34,6 +34,7 @@ def argv_of(name: str, out_dir: Path | str = CHECKPOINT_DIR, steps: int | None =
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command line: retrain the chapter-7 checkpoints (``--only`` some of them) through :mod:`scoresde.cli`."""
     ap = argparse.ArgumentParser(prog="python -m scoresde.checkpoints.make_ch7", description=__doc__.split("\n")[0])
     ap.add_argument("--only", nargs="+", choices=tuple(CH07_COMMANDS), default=list(CH07_COMMANDS))
     ap.add_argument("--out", default=str(CHECKPOINT_DIR))

@@ -5,13 +5,15 @@ A solver knows only the :class:`~scoresde.sde.SDE` interface (``f``, ``g``, ``g_
 a concrete SDE. Each declares its strong and weak orders, the calculus it converges to and the noise it
 accepts (:mod:`.base`); ``solve(..., method="euler")`` maps the name to its object (:mod:`.registry`).
 
-=========  ==============  ============  ============  ===============================
-method     strong order    weak order    calculus      noise
-=========  ==============  ============  ============  ===============================
-euler      ½ (1 additive)  1             Itô           any (book: eq-em)
-milstein   1               1             Itô, Strat.   diagonal, additive (eq-milstein)
-heun       1 (commutative) 1             Stratonovich  any; additive for Itô (eq-heun)
-=========  ==============  ============  ============  ===============================
+=========  ================  ============  ============  ================================
+method     strong order      weak order    calculus      noise
+=========  ================  ============  ============  ================================
+euler      ½ (1 additive)    1             Itô           any (eq-em)
+milstein   1                 1             Itô, Strat.   diagonal, additive (eq-milstein)
+heun       1 (commutative)   1             Stratonovich  any; additive for Itô (eq-heun)
+=========  ================  ============  ============  ================================
+
+The equations: Euler–Maruyama book: eq-em, Milstein book: eq-milstein, stochastic Heun book: eq-heun.
 
 Time may run backwards (``ts`` decreasing, ``dt < 0``): that is how a reverse-time SDE
 (:meth:`~scoresde.sde.SDE.reverse`, ``time_direction = -1``) is solved, exactly as it is written. States have

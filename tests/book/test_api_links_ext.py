@@ -1,0 +1,27 @@
+"""_ext/api_links.py: docstring citations of the book's equations become links, also those inside formulas."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from .bookcheck import ROOT
+
+_spec = importlib.util.spec_from_file_location("scoresde_api_links_ext", ROOT / "_ext" / "api_links.py")
+ext = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ext)
+
+
+def test_text_citations_become_links():
+    assert ext.link_equations("Euler (book: eq-em).") == "Euler (book :eq:`eq-em`)."
+    assert ext.link_equations("(book: eq-sde, eq-ito-integral-form)") == "(book :eq:`eq-sde`, :eq:`eq-ito-integral-form`)"
+
+
+def test_tags_inside_formulas_move_below_them():
+    doc = [".. math::  a = b", "           \\qquad\\text{(book: eq-ema)}", "", "after"]
+    out = ext.link_docstring(doc)
+    assert not any("book:" in line for line in out)                     # no raw tag left in the formula
+    assert "(book :eq:`eq-ema`)" in out and out.index("(book :eq:`eq-ema`)") < out.index("after")
+    assert out[0] == ".. math::  a = b" and out[1] == ""                 # the formula keeps its lines, no gap
+    aligned = ["   .. math::", "      a && \\text{(book: eq-esm)}\\\\", "      b && \\text{(book: eq-ism)}"]
+    out = ext.link_docstring(aligned)
+    assert out[1] == "      a &&\\\\" and "   (book :eq:`eq-esm`, :eq:`eq-ism`)" in out
