@@ -6,6 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
 if [ -x scripts/fetch-mathjax.sh ]; then bash scripts/fetch-mathjax.sh; fi
+bash scripts/make-downloads.sh   # _build/downloads/scoresde-course.zip, served at the site's root
 jupyter-book build . --warningiserror --keep-going --quiet "$@"
 echo
 echo "The book is built. Open: file://$ROOT/_build/html/index.html"

@@ -20,6 +20,7 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list : family 2>/dev/null | gre
   fi
 fi
 if [ -x scripts/fetch-mathjax.sh ]; then bash scripts/fetch-mathjax.sh; fi
+bash scripts/make-downloads.sh
 t() { local s=$(date +%s); "$@"; echo "[editions] $(( $(date +%s) - s )) s: ${*: -1}" >&2; }
 
 t jupyter-book build . --warningiserror --keep-going --quiet --path-output . >/dev/null

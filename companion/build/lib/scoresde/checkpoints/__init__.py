@@ -1,0 +1,41 @@
+"""Small committed checkpoints for the chapters, and where to find them.
+
+Chapter 2's checkpoints (``ch02_*.pt``: an MLP score model trained on the chapter's three-Gaussian mixture with
+SSM, SSM-VR and DSM) are regenerated, bit for bit on the same CPU type, by::
+
+    python -m scoresde.checkpoints.make_ch2
+
+Chapter 7's checkpoints (``ch07_vp_*.pt``: a convolutional score model on the 8x8 digits, VP SDE, trained with
+DSM, SSM and SSM-VR) are the commands :data:`scoresde.cli.CH07_COMMANDS`, run by::
+
+    python -m scoresde.checkpoints.make_ch7
+
+Each file is a :mod:`scoresde.train` checkpoint (weights, optimizer state, EMA weights, step, loss curve,
+configuration), read with :func:`scoresde.train.load_checkpoint` / :func:`scoresde.train.load_trained`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["CHECKPOINT_DIR", "checkpoint_path"]
+
+CHECKPOINT_DIR = Path(__file__).resolve().parent
+
+
+def checkpoint_path(name: str) -> Path:
+    """The path of the committed checkpoint ``name`` (e.g. ``"ch02_ssm"``; the ``.pt`` suffix is optional).
+
+    Raises:
+        FileNotFoundError: no such checkpoint; the message lists the ones present.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
+    path = CHECKPOINT_DIR / (name if name.endswith(".pt") else f"{name}.pt")
+    if not path.is_file():
+        present = sorted(p.stem for p in CHECKPOINT_DIR.glob("*.pt"))
+        raise FileNotFoundError(
+            f"no committed checkpoint {name!r} (present: {present}); chapter 2's are made by "
+            "`python -m scoresde.checkpoints.make_ch2`, chapter 7's by `python -m scoresde.checkpoints.make_ch7`"
+        )
+    return path

@@ -1,0 +1,329 @@
+r"""Command line: train a score-based SDE model on a 2-D toy or the 8x8 digits, sample from it, draw the samples.
+
+A GPU user's path through chapter 5, one command per step::
+
+    python -m scoresde.cli train --toy eight_gaussians --sde vp --objective dsm --steps 10000 \
+        --device cuda --checkpoint runs/vp_dsm.pt --figure runs/vp_dsm.png --progress
+    python -m scoresde.cli sample --checkpoint runs/vp_dsm.pt --sampler pc --n-steps 500 \
+        --n-samples 20000 --device cuda --figure runs/vp_dsm_pc.png --out runs/samples.pt
+
+``train`` minimises the time-weighted objective :func:`scoresde.losses.sde_score_matching`
+(book: eq-weighted-dsm) with :func:`scoresde.train.train` (EMA, checkpoints, progress bar, device) and writes a
+checkpoint whose configuration also records the toy, the SDE and the objective, so ``sample`` (and
+:func:`load_score_model`) can rebuild everything from the file alone. ``sample`` runs one of the samplers of
+:mod:`scoresde.sampling.reverse` and, with ``--figure``, draws the samples next to fresh data; with
+``--out`` it saves them (a tensor file, read back with ``torch.load(..., weights_only=True)``).
+The committed checkpoints of chapter 5 were written by :data:`CH05_COMMANDS`. Chapter 7 trains on images,
+``--data digits`` (a :class:`~scoresde.nets.TimeScoreConv` on :class:`~scoresde.data.Digits`, with
+``--objective dsm|ssm|ssm-vr`` and ``--n-projections``); its checkpoints were written by :data:`CH07_COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ._checks import check_choice, check_positive_int
+from .data import TOY_NAMES, Digits, make_toy
+from .losses import sde_score_matching
+from .nets import TimeScoreConv, TimeScoreMLP
+from .sampling.reverse import predictor_corrector_sample, probability_flow_sample, reverse_sde_sample
+from .sde import SDE, SubVPSDE, VESDE, VPSDE
+from .train import load_checkpoint, load_trained, train
+
+__all__ = ["SDE_NAMES", "SAMPLERS", "DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "make_sde",
+           "load_score_model", "image_grid", "draw", "main"]
+
+SDE_NAMES: tuple[str, ...] = ("vp", "subvp", "ve")
+SAMPLERS: tuple[str, ...] = ("sde", "pc", "ode")
+
+#: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch05_*.pt`` (CPU, seed 0).
+CH05_COMMANDS: dict[str, str] = {
+    name: (
+        f"python -m scoresde.cli train --toy eight_gaussians --sde vp --objective {objective} --steps 10000 "
+        f"--batch-size 512 --lr 2e-3 --ema-decay 0.999 --seed 0 --device cpu "
+        f"--checkpoint companion/scoresde/checkpoints/{name}.pt"
+    )
+    for name, objective in (("ch05_vp_dsm", "dsm"), ("ch05_vp_ssm", "ssm"))
+}
+
+
+#: ``--data``: the 2-D toys of :mod:`scoresde.data`, and ``"digits"`` (8x8 images, :class:`~scoresde.data.Digits`,
+#: trained with the convolutional :class:`~scoresde.nets.TimeScoreConv`; chapter 7).
+DATA_NAMES: tuple[str, ...] = (*TOY_NAMES, "digits")
+#: ``--objective``: denoising, sliced, and sliced with variance reduction (book: eq-ssm-vr).
+OBJECTIVES: tuple[str, ...] = ("dsm", "ssm", "ssm-vr")
+
+#: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch07_*.pt`` (CPU, seed 0), run by
+#: ``python -m scoresde.checkpoints.make_ch7``.
+CH07_COMMANDS: dict[str, str] = {
+    name: (
+        f"python -m scoresde.cli train --data digits --sde vp --objective {objective} --steps 4000 "
+        f"--batch-size 64 --lr 2e-3 --ema-decay 0.995 --hidden 32 --depth 3 --seed 0 --device cpu "
+        f"--checkpoint companion/scoresde/checkpoints/{name}.pt"
+    )
+    for name, objective in (("ch07_vp_dsm", "dsm"), ("ch07_vp_ssm", "ssm"), ("ch07_vp_ssm_vr", "ssm-vr"))
+}
+
+
+def _dataset(name: str) -> Any:
+    """The sampler for ``--data name``: a 2-D toy, or the dequantised training digits."""
+    return Digits("train", dequantize=True) if name == "digits" else make_toy(name)
+
+
+def _event_shape(cli: dict[str, Any]) -> tuple[int, ...]:
+    return (1, 8, 8) if cli.get("toy") == "digits" else (2,)
+
+
+def make_sde(spec: dict[str, Any]) -> SDE:
+    """Build an SDE from a plain spec, e.g. ``{"name": "vp", "beta_min": 0.1, "beta_max": 20.0}``.
+
+    Names: ``"vp"`` (:class:`~scoresde.sde.VPSDE`), ``"subvp"`` (:class:`~scoresde.sde.SubVPSDE`), both with
+    ``beta_min``, ``beta_max``; ``"ve"`` (:class:`~scoresde.sde.VESDE`) with ``sigma_min``, ``sigma_max``.
+    """
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise ValueError(f"an SDE spec is a dict with a 'name' entry, got {spec!r}")
+    kwargs = dict(spec)
+    name = check_choice(kwargs.pop("name"), "sde", SDE_NAMES)
+    cls = {"vp": VPSDE, "subvp": SubVPSDE, "ve": VESDE}[name]
+    allowed = {"ve": {"sigma_min", "sigma_max", "T"}}.get(name, {"beta_min", "beta_max", "T"})
+    unknown = sorted(set(kwargs) - allowed)
+    if unknown:
+        raise ValueError(f"sde {name!r} does not take {unknown}; it takes {sorted(allowed)}")
+    return cls(**kwargs)
+
+
+def load_score_model(
+    path: str | os.PathLike[str], *, ema: bool = True, map_location: str | torch.device = "cpu"
+) -> tuple[nn.Module, SDE, dict[str, Any]]:
+    """Read a checkpoint written by ``python -m scoresde.cli train``: ``(score model, SDE, its cli config)``.
+
+    The model is in eval mode (its EMA weights when ``ema`` and present); the cli config holds the toy's
+    name, the SDE spec, the objective and the weighting. Uses ``torch.load(..., weights_only=True)``.
+
+    Raises:
+        ValueError: the file is not a checkpoint of this command (see :func:`scoresde.train.load_checkpoint`).
+    """
+    ckpt = load_checkpoint(path, map_location=map_location)
+    cli = ckpt["config"].get("cli")
+    if not isinstance(cli, dict) or "sde" not in cli:
+        raise ValueError(f"{path} was not written by `python -m scoresde.cli train` (no SDE recorded)")
+    model = load_trained(path, ema=ema, map_location=map_location)
+    # keep the dtype the weights were saved in, whatever torch's default dtype is now
+    dtype = next(v.dtype for v in ckpt["model"].values() if torch.is_floating_point(v))
+    return model.to(dtype=dtype), make_sde(cli["sde"]), cli
+
+
+def _sample(model: nn.Module, sde: SDE, sampler: str, n: int, n_steps: int, snr: float, device: torch.device,
+            seed: int, progress: bool, event_shape: tuple[int, ...] = (2,)) -> torch.Tensor:
+    g = torch.Generator(device=device)
+    g.manual_seed(seed)
+    shape = (n, *event_shape)
+    with torch.no_grad():
+        if sampler == "sde":
+            return reverse_sde_sample(sde, model, shape, n_steps=n_steps, generator=g, progress=progress)
+        if sampler == "pc":
+            return predictor_corrector_sample(sde, model, shape, n_steps=n_steps, snr=snr, generator=g,
+                                              progress=progress)
+        return probability_flow_sample(sde, model, shape, generator=g)
+
+
+def image_grid(images: torch.Tensor, ncols: int = 8, pad: int = 1) -> torch.Tensor:
+    """Tile grey images ``(n, 1, H, W)`` into one ``(rows*(H+pad)-pad, ncols*(W+pad)-pad)`` array (padding: -1)."""
+    n, _, h, w = images.shape
+    rows = -(-n // ncols)
+    grid = torch.full((rows * (h + pad) - pad, ncols * (w + pad) - pad), -1.0)
+    for i, img in enumerate(images.detach().cpu().float()):
+        r, c = divmod(i, ncols)
+        grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = img[0].clamp(-1, 1)
+    return grid
+
+
+def draw(samples: torch.Tensor, data: torch.Tensor, path: str | os.PathLike[str], title: str) -> None:
+    """Scatter ``samples`` next to ``data`` (both ``(n, 2)``), or show the first 64 of each as an image grid
+    (both ``(n, 1, H, W)``), with bilingual labels, and save to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import bilingual, use_book_style
+
+    use_book_style()
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4), sharex=True, sharey=True)
+    for ax, pts, (en, zh) in zip(axes, (data, samples), (("Data", "資料"), ("Samples", "樣本"))):
+        ax.set_title(bilingual(en, zh, " · "))
+        if pts.ndim == 4:
+            ax.imshow(image_grid(pts[:64]), cmap="gray_r", vmin=-1, vmax=1)
+            ax.set_axis_off()
+            continue
+        p = pts.detach().cpu().numpy()
+        ax.scatter(p[:, 0], p[:, 1], s=2, alpha=0.4)
+        ax.set_aspect("equal")
+    fig.suptitle(title)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _add_sampling_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sampler", default="pc", choices=SAMPLERS,
+                   help="sde: reverse-SDE Euler-Maruyama; pc: predictor-corrector; ode: probability flow (dopri5)")
+    p.add_argument("--n-steps", type=int, default=500, help="steps of the sde/pc samplers")
+    p.add_argument("--snr", type=float, default=0.16, help="signal-to-noise ratio of the pc corrector")
+    p.add_argument("--n-samples", type=int, default=2000)
+    p.add_argument("--figure", default=None, help="write a figure of the samples (png, pdf, svg)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m scoresde.cli",
+                                description="Score-based generative modelling with SDEs on 2-D toy data (chapter 5) "
+                                            "or the 8x8 digits (chapter 7).")
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a time-conditional score model and write a checkpoint")
+    t.add_argument("--toy", default="eight_gaussians", choices=TOY_NAMES)
+    t.add_argument("--data", default=None, choices=DATA_NAMES,
+                   help="training data (overrides --toy); 'digits': 8x8 images with a convolutional score model")
+    t.add_argument("--sde", default="vp", choices=SDE_NAMES)
+    t.add_argument("--beta-min", type=float, default=0.1)
+    t.add_argument("--beta-max", type=float, default=20.0)
+    t.add_argument("--sigma-min", type=float, default=0.01)
+    t.add_argument("--sigma-max", type=float, default=10.0)
+    t.add_argument("--objective", default="dsm", choices=OBJECTIVES)
+    t.add_argument("--n-projections", type=int, default=1, help="probes per point (ssm, ssm-vr)")
+    t.add_argument("--weighting", default="sigma2", choices=("sigma2", "likelihood"))
+    t.add_argument("--steps", type=int, default=10000)
+    t.add_argument("--batch-size", type=int, default=512)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--ema-decay", type=float, default=0.999)
+    t.add_argument("--hidden", type=int, default=128, help="hidden width (channels for --data digits)")
+    t.add_argument("--depth", type=int, default=3)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default="cpu", type=_device)
+    t.add_argument("--checkpoint", required=True, help="checkpoint file to write")
+    t.add_argument("--resume", action="store_true")
+    t.add_argument("--progress", action="store_true")
+    _add_sampling_args(t)
+    s = sub.add_parser("sample", help="sample from a checkpoint written by `train`")
+    s.add_argument("--checkpoint", required=True)
+    s.add_argument("--device", default="cpu", type=_device)
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--out", default=None, help="save the samples as a tensor file")
+    s.add_argument("--progress", action="store_true")
+    _add_sampling_args(s)
+    return p
+
+
+def _sde_spec(args: argparse.Namespace) -> dict[str, Any]:
+    if args.sde == "ve":
+        return {"name": "ve", "sigma_min": args.sigma_min, "sigma_max": args.sigma_max}
+    return {"name": args.sde, "beta_min": args.beta_min, "beta_max": args.beta_max}
+
+
+def _record(path: Path, cli: dict[str, Any]) -> None:
+    """Add the cli config to a checkpoint written by :func:`scoresde.train.train` (atomically)."""
+    ckpt = load_checkpoint(path)
+    ckpt["config"]["cli"] = cli
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(ckpt, tmp)
+    os.replace(tmp, path)
+
+
+def _train(args: argparse.Namespace) -> dict[str, Any]:
+    spec = _sde_spec(args)
+    sde = make_sde(spec)
+    data_name = args.data or args.toy
+    toy = _dataset(data_name)
+    objective, weighting = args.objective, args.weighting
+    n_proj = check_positive_int(args.n_projections, "--n-projections")
+
+    def loss(model: nn.Module, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return sde_score_matching(model, x, sde, objective="dsm" if objective == "dsm" else "ssm",
+                                  weighting=weighting, n_projections=n_proj,
+                                  variance_reduction=objective == "ssm-vr", generator=generator)
+
+    loss.__qualname__ = f"sde_score_matching[{args.sde},{objective},{weighting}]"
+    # float32 like the toy data, whatever torch's default dtype is
+    init = torch.Generator().manual_seed(args.seed)
+    if data_name == "digits":
+        model: nn.Module = TimeScoreConv(1, args.hidden, args.depth, generator=init).float()
+    else:
+        model = TimeScoreMLP(2, args.hidden, args.depth, generator=init).float()
+    path = Path(args.checkpoint)
+    t0 = time.perf_counter()
+    result = train(model, toy, loss, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                   ema_decay=args.ema_decay, seed=args.seed, device=args.device, checkpoint_path=path,
+                   resume=args.resume, progress=args.progress)
+    seconds = time.perf_counter() - t0
+    cli = {"toy": data_name, "sde": spec, "objective": objective, "weighting": weighting,
+           "train_seconds": seconds, "device": str(args.device)}
+    _record(path, cli)
+    print(f"trained {args.steps} steps on {args.device} in {seconds:.1f} s; final loss "
+          f"{result.losses[-1]:.4g}; checkpoint {path}")
+    return cli
+
+
+def main(argv: list[str] | None = None) -> torch.Tensor | None:
+    """Entry point of ``python -m scoresde.cli``; returns the samples when a figure or file was asked for.
+
+    A user error (a bad value, a missing or unwritable file, an unavailable device) is reported as argparse
+    reports one: a one-line message and exit status 2, never a traceback.
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _main(args)
+    except (ValueError, TypeError, FileNotFoundError, IsADirectoryError, NotADirectoryError) as err:
+        parser.error(f"{args.command}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+
+
+def _device(text: str) -> torch.device:
+    """argparse type of ``--device``: a torch device that exists here (one-line error otherwise)."""
+    try:
+        dev = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"unknown device {text!r} (expected e.g. cpu, cuda, cuda:1)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"device {text!r} requested but CUDA is not available here")
+    if dev.type not in ("cpu", "cuda"):
+        raise argparse.ArgumentTypeError(f"device {text!r}: only cpu and cuda are supported")
+    return dev
+
+
+def _main(args: argparse.Namespace) -> torch.Tensor | None:
+    check_positive_int(args.n_steps, "--n-steps")
+    check_positive_int(args.n_samples, "--n-samples")
+    if args.command == "train":
+        _train(args)
+        if args.figure is None:
+            return None
+    elif args.figure is None and args.out is None:
+        raise SystemExit("sample: give --figure and/or --out (where the samples go)")
+    device = torch.device(args.device)
+    model, sde, cli = load_score_model(args.checkpoint, map_location=device)
+    seed = getattr(args, "seed", 1)
+    x = _sample(model, sde, args.sampler, args.n_samples, args.n_steps, args.snr, device, seed + 1,
+                args.progress, _event_shape(cli))
+    if args.figure is not None:
+        g = torch.Generator(device=device)
+        g.manual_seed(seed + 2)
+        data = _dataset(cli["toy"]).sample(args.n_samples, generator=g)
+        title = f"{cli['sde']['name'].upper()} SDE, {cli['objective'].upper()}, sampler {args.sampler}"
+        draw(x, data, args.figure, title)
+        print(f"figure {args.figure}")
+    out = getattr(args, "out", None)
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(x.detach().cpu(), out)
+        print(f"samples {out}")
+    return x
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+r"""Predictors of predictor–corrector sampling built on the discrete chains of :meth:`scoresde.sde.SDE.discretize`
+(score_sde's ``ReverseDiffusionPredictor`` and ``AncestralSamplingPredictor``), as
+:class:`~scoresde.solvers.Solver` objects that :func:`scoresde.solvers.solve` runs on a reverse-time SDE.
+
+A step from :math:`t` to :math:`t-\Delta t` (``dt = -Δt < 0``) with :math:`z = \Delta W/\sqrt{\Delta t}\sim\mathcal N(0,I)`:
+
+* reverse diffusion, with :math:`(\bar f_i, \bar G_i)` of :meth:`scoresde.sde.ReverseSDE.discretize`:
+
+  .. math:: x \leftarrow x - \bar f_i + \bar G_i z ;
+
+* ancestral sampling (the posterior of the forward chain), VP with :math:`\beta_i` of
+  :meth:`~scoresde.sde.VPSDE.discrete_beta`, VE with :math:`\sigma_i,\sigma_{i-1}` of
+  :meth:`~scoresde.sde.VESDE.discrete_sigmas`:
+
+  .. math:: \text{VP: } x \leftarrow \frac{x + \beta_i s}{\sqrt{1-\beta_i}} + \sqrt{\beta_i}\,z,\qquad
+            \text{VE: } x \leftarrow x + (\sigma_i^2-\sigma_{i-1}^2)\,s
+            + \sqrt{\frac{\sigma_{i-1}^2(\sigma_i^2-\sigma_{i-1}^2)}{\sigma_i^2}}\,z .
+
+Without noise (``dw = None``, or the last step with ``denoise``) the step is its mean. Both chains are first-order
+consistent with the reverse SDE, whose noise is additive: declared strong and weak order 1.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from ..sde import SDE, ReverseSDE, SubVPSDE, VESDE, VPSDE
+from ..solvers import SOLVERS, Solver
+
+__all__ = ["ReverseDiffusionPredictor", "AncestralSamplingPredictor", "PREDICTORS"]
+
+
+def _col(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    return v.reshape(-1, *([1] * (x.ndim - 1)))
+
+
+def _standard_noise(dw: torch.Tensor, dt: float) -> torch.Tensor:
+    r""":math:`z = \Delta W/\sqrt{|\Delta t|}`, the standard normal of the discrete chains."""
+    return dw / math.sqrt(abs(dt))
+
+
+def _reverse_sde(sde: SDE, what: str) -> ReverseSDE:
+    if not isinstance(sde, ReverseSDE):
+        raise TypeError(f"the {what} predictor needs a reverse-time SDE (sde.reverse(score_fn)), got "
+                        f"{type(sde).__name__}")
+    return sde
+
+
+class ReverseDiffusionPredictor(Solver, name="reverse_diffusion", strong_order=1.0, weak_order=1.0,
+                                calculus=("ito", "stratonovich"), noise_types=("none", "additive")):
+    r"""Reverse diffusion: :math:`x \leftarrow x - \bar f_i + \bar G_i z` (score_sde's ``ReverseDiffusionPredictor``)."""
+
+    def check_sde(self, sde: SDE, x0: torch.Tensor, t0: torch.Tensor) -> None:
+        """Needs a reverse-time SDE whose forward SDE has scalar or diagonal additive noise."""
+        forward = _reverse_sde(sde, "reverse-diffusion").forward
+        if forward.noise_type not in ("scalar", "diagonal"):
+            raise ValueError(f"the reverse-diffusion predictor needs scalar or diagonal noise, got "
+                             f"{forward.noise_type!r}; use predictor 'euler'")
+
+    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
+        rev_f, rev_G = sde.discretize(x, t, abs(dt))
+        mean = x - rev_f
+        if dw is None:
+            return mean
+        return mean + sde.apply_g(x, rev_G, _standard_noise(dw, dt))
+
+
+class AncestralSamplingPredictor(Solver, name="ancestral", strong_order=1.0, weak_order=1.0,
+                                 calculus=("ito", "stratonovich"), noise_types=("additive",)):
+    r"""Ancestral sampling of the VP (DDPM) or VE (SMLD) chain (score_sde's ``AncestralSamplingPredictor``)."""
+
+    def check_sde(self, sde: SDE, x0: torch.Tensor, t0: torch.Tensor) -> None:
+        """Needs the reverse SDE (not the probability flow) of a :class:`VPSDE` or :class:`VESDE`."""
+        forward = _reverse_sde(sde, "ancestral-sampling").forward
+        if isinstance(forward, SubVPSDE) or not isinstance(forward, (VPSDE, VESDE)):
+            raise ValueError(f"ancestral sampling needs a VPSDE or VESDE (their discrete chains), got "
+                             f"{type(forward).__name__}; use predictor 'reverse_diffusion' or 'euler'")
+
+    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
+        forward, s = sde.forward, sde.score(x, t)
+        if isinstance(forward, VESDE):
+            sigma, prev = forward.discrete_sigmas(t, abs(dt), x)
+            var = sigma.square() - prev.square()
+            mean = x + _col(var, x) * s
+            std = torch.sqrt(prev.square() * var / sigma.square())
+        else:
+            beta = forward.discrete_beta(t, abs(dt), x)
+            mean = (x + _col(beta, x) * s) / _col(torch.sqrt(1 - beta), x)
+            std = beta.sqrt()
+        if dw is None:
+            return mean
+        return mean + _col(std, x) * _standard_noise(dw, dt)
+
+
+#: the predictors of :func:`scoresde.sampling.predictor_corrector_sample`: the solvers that suit a reverse SDE
+#: (additive noise) and the two discrete-chain predictors
+PREDICTORS: dict[str, Solver] = {
+    "euler": SOLVERS["euler"],
+    "heun": SOLVERS["heun"],
+    "reverse_diffusion": ReverseDiffusionPredictor(),
+    "ancestral": AncestralSamplingPredictor(),
+}

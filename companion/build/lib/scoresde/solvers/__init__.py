@@ -1,0 +1,46 @@
+r"""Fixed-step SDE solvers as objects (Euler–Maruyama, Milstein, stochastic Heun) and :func:`solve`, the one
+stepping loop of the package.
+
+A solver knows only the :class:`~scoresde.sde.SDE` interface (``f``, ``g``, ``g_prod``, ``noise_type``), never
+a concrete SDE. Each declares its strong and weak orders, the calculus it converges to and the noise it
+accepts (:mod:`.base`); ``solve(..., method="euler")`` maps the name to its object (:mod:`.registry`).
+
+=========  ================  ============  ============  ================================
+method     strong order      weak order    calculus      noise
+=========  ================  ============  ============  ================================
+euler      ½ (1 additive)    1             Itô           any (eq-em)
+milstein   1                 1             Itô, Strat.   diagonal, additive (eq-milstein)
+heun       1 (commutative)   1             Stratonovich  any; additive for Itô (eq-heun)
+=========  ================  ============  ============  ================================
+
+The equations: Euler–Maruyama book: eq-em, Milstein book: eq-milstein, stochastic Heun book: eq-heun.
+
+Time may run backwards (``ts`` decreasing, ``dt < 0``): that is how a reverse-time SDE
+(:meth:`~scoresde.sde.SDE.reverse`, ``time_direction = -1``) is solved, exactly as it is written. States have
+any shape ``(batch, *event_shape)``; everything happens on ``x0``'s device.
+"""
+
+from .base import NOISE_STRUCTURES, Corrector, Solver, check_compatible, noise_structure
+from .euler import EulerMaruyama, euler_maruyama_step
+from .heun import StochasticHeun, heun_step
+from .integrate import solve
+from .milstein import Milstein, milstein_step
+from .registry import METHODS, SOLVERS, get_solver
+
+__all__ = [
+    "METHODS",
+    "SOLVERS",
+    "NOISE_STRUCTURES",
+    "Solver",
+    "Corrector",
+    "EulerMaruyama",
+    "Milstein",
+    "StochasticHeun",
+    "euler_maruyama_step",
+    "milstein_step",
+    "heun_step",
+    "solve",
+    "get_solver",
+    "noise_structure",
+    "check_compatible",
+]
