@@ -52,10 +52,10 @@ def scipy_rk45(sde, score, x_T, eps=1e-3, rtol=1e-5, atol=1e-5):
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--n", type=int, default=2000)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--device", default="cpu")
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] + " " + __doc__.split("\n\n")[1].replace("\n", " "))
+    p.add_argument("--n", type=int, default=2000, help="samples per sampler (default: 2000)")
+    p.add_argument("--repeats", type=int, default=3, help="timed runs per row; the median is printed (default: 3)")
+    p.add_argument("--device", default="cpu", help="torch device of the scoresde rows (default: cpu)")
     args = p.parse_args()
     dev = torch.device(args.device)
     mix, sde = eight_gaussians(), VPSDE()

@@ -3,6 +3,7 @@ committed chapter-5 checkpoints it wrote."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -240,3 +241,54 @@ def test_train_and_sample_digits_on_cuda(tmp_path):
     x = main(["sample", "--checkpoint", str(path), "--device", "cuda", "--sampler", "pc", "--n-steps", "5",
               "--n-samples", "8", "--out", str(tmp_path / "x.pt")])
     assert x.device.type == "cuda" and x.shape == (8, 1, 8, 8)
+
+
+def test_help_describes_every_option_with_its_default():
+    from scoresde.cli import _parser
+
+    parser = _parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in subparsers.choices.items():
+        text = " ".join(sub.format_help().split())
+        for action in sub._actions:
+            if action.dest == "help" or not action.option_strings:
+                continue
+            assert action.help and action.help != argparse.SUPPRESS, f"{name} {action.option_strings}: no help"
+            if action.default not in (None, argparse.SUPPRESS) and not action.required:
+                assert f"(default: {action.default})" in text, f"{name} {action.option_strings[0]}: no default shown"
+
+
+def test_ema_warning_for_short_runs(tmp_path, capsys):
+    from scoresde.cli import ema_warning
+
+    assert ema_warning(500, 0.999) and "61%" in ema_warning(500, 0.999)      # 0.999^499 = 0.61
+    assert ema_warning(10000, 0.999) is None                                  # 0.999^9999 = 4.5e-5
+    assert ema_warning(1000, 1 - 3 / 1000) is None and ema_warning(1000, 0.998)
+    assert ema_warning(1, 0.999) is None and ema_warning(100, 0.0) is None
+    main(["train", *SMALL, "--checkpoint", str(tmp_path / "c.pt"), "--ema-decay", "0.999"])
+    assert "warning: --ema-decay 0.999 with --steps 30" in capsys.readouterr().err
+    main(["train", *SMALL, "--checkpoint", str(tmp_path / "d.pt"), "--ema-decay", "0.5"])
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_progress_follows_the_terminal(monkeypatch):
+    from scoresde.cli import _progress
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert _progress(None) is True and _progress(False) is False
+    monkeypatch.setenv("CI", "1")
+    assert _progress(None) is False and _progress(True) is True
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    monkeypatch.delenv("CI")
+    assert _progress(None) is False
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (Path(__file__).resolve().parents[1] / "benchmarks").glob("*.py")
+                                          if not p.name.startswith("_") and p.name != "fuzz_cases.py"))
+def test_every_benchmark_has_help(script):
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / script
+    res = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and res.stdout.startswith("usage:")
+    description = res.stdout.split("\n\n")[1].strip()
+    assert len(description) > 20 and not description.startswith(("options", "positional")), description

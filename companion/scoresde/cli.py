@@ -21,7 +21,9 @@ The committed checkpoints of chapter 5 were written by :data:`CH05_COMMANDS`. Ch
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ from .sde import SDE, SubVPSDE, VESDE, VPSDE
 from .train import load_checkpoint, load_trained, train
 
 __all__ = ["SDE_NAMES", "SAMPLERS", "DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "make_sde",
-           "load_score_model", "image_grid", "draw", "main"]
+           "load_score_model", "image_grid", "draw", "ema_warning", "main"]
 
 SDE_NAMES: tuple[str, ...] = ("vp", "subvp", "ve")
 SAMPLERS: tuple[str, ...] = ("sde", "pc", "ode")
@@ -175,49 +177,85 @@ def draw(samples: torch.Tensor, data: torch.Tensor, path: str | os.PathLike[str]
 def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sampler", default="pc", choices=SAMPLERS,
                    help="sde: reverse-SDE Euler-Maruyama; pc: predictor-corrector; ode: probability flow (dopri5)")
-    p.add_argument("--n-steps", type=int, default=500, help="steps of the sde/pc samplers")
+    p.add_argument("--n-steps", type=int, default=500, help="steps of the sde and pc samplers")
     p.add_argument("--snr", type=float, default=0.16, help="signal-to-noise ratio of the pc corrector")
-    p.add_argument("--n-samples", type=int, default=2000)
+    p.add_argument("--n-samples", type=int, default=2000, help="how many samples to draw")
     p.add_argument("--figure", default=None, help="write a figure of the samples (png, pdf, svg)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                   help="show a progress bar (default: shown when stderr is a terminal, hidden in CI and notebooks)")
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.ArgumentDefaultsHelpFormatter(prog, max_help_position=32, width=100)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m scoresde.cli",
+    p = argparse.ArgumentParser(prog="python -m scoresde.cli", formatter_class=_formatter,
                                 description="Score-based generative modelling with SDEs on 2-D toy data (chapter 5) "
                                             "or the 8x8 digits (chapter 7).")
     sub = p.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="train a time-conditional score model and write a checkpoint")
-    t.add_argument("--toy", default="eight_gaussians", choices=TOY_NAMES)
+    t = sub.add_parser("train", help="train a time-conditional score model and write a checkpoint",
+                       description="Train a time-conditional score model (book: eq-weighted-dsm) and write a "
+                                   "checkpoint that `sample` can rebuild everything from.", formatter_class=_formatter)
+    t.add_argument("--toy", default="eight_gaussians", choices=TOY_NAMES, help="2-D training data")
     t.add_argument("--data", default=None, choices=DATA_NAMES,
                    help="training data (overrides --toy); 'digits': 8x8 images with a convolutional score model")
-    t.add_argument("--sde", default="vp", choices=SDE_NAMES)
-    t.add_argument("--beta-min", type=float, default=0.1)
-    t.add_argument("--beta-max", type=float, default=20.0)
-    t.add_argument("--sigma-min", type=float, default=0.01)
-    t.add_argument("--sigma-max", type=float, default=10.0)
-    t.add_argument("--objective", default="dsm", choices=OBJECTIVES)
+    t.add_argument("--sde", default="vp", choices=SDE_NAMES, help="forward SDE: variance preserving, sub-VP or exploding")
+    t.add_argument("--beta-min", type=float, default=0.1, help="beta(0) of the vp and subvp SDEs")
+    t.add_argument("--beta-max", type=float, default=20.0, help="beta(1) of the vp and subvp SDEs")
+    t.add_argument("--sigma-min", type=float, default=0.01, help="sigma(0) of the ve SDE")
+    t.add_argument("--sigma-max", type=float, default=10.0, help="sigma(1) of the ve SDE")
+    t.add_argument("--objective", default="dsm", choices=OBJECTIVES,
+                   help="denoising, sliced, or sliced with variance reduction score matching")
     t.add_argument("--n-projections", type=int, default=1, help="probes per point (ssm, ssm-vr)")
-    t.add_argument("--weighting", default="sigma2", choices=("sigma2", "likelihood"))
-    t.add_argument("--steps", type=int, default=10000)
-    t.add_argument("--batch-size", type=int, default=512)
-    t.add_argument("--lr", type=float, default=2e-3)
-    t.add_argument("--ema-decay", type=float, default=0.999)
+    t.add_argument("--weighting", default="sigma2", choices=("sigma2", "likelihood"),
+                   help="time weighting lambda(t) of the objective")
+    t.add_argument("--steps", type=int, default=10000, help="optimiser steps")
+    t.add_argument("--batch-size", type=int, default=512, help="points per step")
+    t.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
+    t.add_argument("--ema-decay", type=float, default=0.999,
+                   help="decay of the weights' moving average; sampling uses the average, so keep it below "
+                        "1 - 3/steps (a warning says when it is not)")
     t.add_argument("--hidden", type=int, default=128, help="hidden width (channels for --data digits)")
-    t.add_argument("--depth", type=int, default=3)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="cpu", type=_device)
+    t.add_argument("--depth", type=int, default=3, help="hidden layers (blocks for --data digits)")
+    t.add_argument("--seed", type=int, default=0, help="seed of the initial weights, batches and probes")
+    t.add_argument("--device", default="cpu", type=_device, help="cpu, cuda or cuda:N")
     t.add_argument("--checkpoint", required=True, help="checkpoint file to write")
-    t.add_argument("--resume", action="store_true")
-    t.add_argument("--progress", action="store_true")
+    t.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
     _add_sampling_args(t)
-    s = sub.add_parser("sample", help="sample from a checkpoint written by `train`")
-    s.add_argument("--checkpoint", required=True)
-    s.add_argument("--device", default="cpu", type=_device)
-    s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--out", default=None, help="save the samples as a tensor file")
-    s.add_argument("--progress", action="store_true")
+    s = sub.add_parser("sample", help="sample from a checkpoint written by `train`",
+                       description="Sample from a checkpoint written by `train`; write a figure and/or the samples.",
+                       formatter_class=_formatter)
+    s.add_argument("--checkpoint", required=True, help="checkpoint written by `train`")
+    s.add_argument("--device", default="cpu", type=_device, help="cpu, cuda or cuda:N")
+    s.add_argument("--seed", type=int, default=1, help="seed of the prior draw and the sampler's noise")
+    s.add_argument("--out", default=None, help="save the samples as a tensor file (torch.load(..., weights_only=True))")
     _add_sampling_args(s)
     return p
+
+
+def ema_warning(steps: int, decay: float) -> str | None:
+    """A warning when the EMA of the weights (book: eq-ema) still holds much of the untrained network.
+
+    The average starts from the initial weights, which keep weight :math:`\beta^{k-1}` after :math:`k` steps;
+    above 5 % the averaged model is mostly untrained and samples look like noise. ``None`` when the run is long
+    enough (:math:`\beta \le 1 - 3/k` gives :math:`\beta^{k-1} \lesssim e^{-3} = 5\,\%`)."""
+    if decay <= 0 or steps <= 1:
+        return None
+    left = math.exp((steps - 1) * math.log(decay))
+    if left <= 0.05:
+        return None
+    suggestion = max(0.0, 1 - 3 / steps)
+    return (f"--ema-decay {decay:g} with --steps {steps}: the moving average still gives {left:.0%} of its weight "
+            f"to the untrained network, so its samples will look like noise; use --ema-decay {suggestion:.3g} or "
+            f"less, or more steps")
+
+
+def _progress(flag: bool | None) -> bool:
+    """``--progress``/``--no-progress``, else a bar only on an interactive terminal (not in CI or a notebook)."""
+    if flag is not None:
+        return flag
+    return sys.stderr.isatty() and not os.environ.get("CI")
 
 
 def _sde_spec(args: argparse.Namespace) -> dict[str, Any]:
@@ -256,10 +294,13 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     else:
         model = TimeScoreMLP(2, args.hidden, args.depth, generator=init).float()
     path = Path(args.checkpoint)
+    warning = ema_warning(args.steps, args.ema_decay)
+    if warning is not None:
+        print(f"warning: {warning}", file=sys.stderr)
     t0 = time.perf_counter()
     result = train(model, toy, loss, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                    ema_decay=args.ema_decay, seed=args.seed, device=args.device, checkpoint_path=path,
-                   resume=args.resume, progress=args.progress)
+                   resume=args.resume, progress=_progress(getattr(args, "progress", None)))
     seconds = time.perf_counter() - t0
     cli = {"toy": data_name, "sde": spec, "objective": objective, "weighting": weighting,
            "train_seconds": seconds, "device": str(args.device)}
@@ -309,7 +350,7 @@ def _main(args: argparse.Namespace) -> torch.Tensor | None:
     model, sde, cli = load_score_model(args.checkpoint, map_location=device)
     seed = getattr(args, "seed", 1)
     x = _sample(model, sde, args.sampler, args.n_samples, args.n_steps, args.snr, device, seed + 1,
-                args.progress, _event_shape(cli))
+                _progress(getattr(args, "progress", None)), _event_shape(cli))
     if args.figure is not None:
         g = torch.Generator(device=device)
         g.manual_seed(seed + 2)
