@@ -28,7 +28,7 @@ Randomness comes from a passed ``torch.Generator`` so every path can be reproduc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -106,6 +106,23 @@ class BrownianPath:
         self.dW = dW
 
     # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_torchsde(cls, bm: Callable[..., torch.Tensor], ts: torch.Tensor | Sequence[float]) -> BrownianPath:
+        """The path of a torchsde Brownian object (``BrownianInterval``, ``BrownianTree``…) on the grid ``ts``.
+
+        torchsde's ``bm(ta, tb)`` returns :math:`W_{t_b}-W_{t_a}` for :math:`t_a<t_b`; this asks for each step of
+        ``ts`` (increasing or decreasing: a backward step is minus the forward increment), so
+        ``solve(sde, x0, ts, bm=BrownianPath.from_torchsde(bm, ts))`` drives the solver with torchsde's noise,
+        e.g. to compare with ``torchsde.sdeint`` path by path."""
+        if not callable(bm):
+            raise TypeError(f"bm must be a torchsde Brownian object (callable as bm(ta, tb)), got {type(bm).__name__}")
+        grid = as_time_grid(ts, "ts")
+        steps = []
+        for a, b in zip(grid[:-1].tolist(), grid[1:].tolist()):
+            steps.append(bm(a, b) if a < b else -bm(b, a))
+        dW = torch.stack(steps)
+        return cls(grid.to(dW.device), dW)
+
     @classmethod
     def sample(
         cls,

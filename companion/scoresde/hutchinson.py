@@ -42,7 +42,7 @@ from ._checks import (
     check_tensor,
 )
 
-__all__ = ["ProbeDist", "PROBE_DISTS", "sample_probes", "jacobian_trace", "hutchinson_trace"]
+__all__ = ["ProbeDist", "PROBE_DISTS", "sample_probes", "probes_for", "jacobian_trace", "hutchinson_trace"]
 
 ProbeDist = Literal["gaussian", "rademacher", "sphere"]
 PROBE_DISTS: tuple[str, ...] = ("gaussian", "rademacher", "sphere")
@@ -95,6 +95,34 @@ def sample_probes(
             d *= s
         v = v * (d**0.5 / v.square().sum(dim=event, keepdim=True).sqrt())
     return v
+
+
+def probes_for(
+    x: torch.Tensor,
+    n_probes: int,
+    dist: ProbeDist,
+    generator: torch.Generator | None,
+    probes: torch.Tensor | None,
+) -> torch.Tensor:
+    """The ``(M, *x.shape)`` probe vectors for ``x``: the caller's ``probes`` (checked), or ``n_probes`` drawn
+    from ``dist`` with ``generator``. Explicit probes let a result be matched with a peer's (score_sde,
+    sliced_score_matching) without copying its seeding; they replace ``dist`` and ``generator``, and
+    ``n_probes`` must then be left at 1 or equal ``M``."""
+    if probes is None:
+        return sample_probes((n_probes, *x.shape), dist, generator=generator, dtype=x.dtype, device=x.device,
+                             event_dims=x.ndim - 1)
+    check_tensor(probes, "probes", min_dim=x.ndim + 1)
+    if tuple(probes.shape[1:]) != tuple(x.shape):
+        raise ValueError(f"probes must have shape (M, *x.shape) = (M, {', '.join(map(str, x.shape))}), "
+                         f"got {tuple(probes.shape)}")
+    if probes.dtype != x.dtype or probes.device != x.device:
+        raise ValueError(f"probes must have x's dtype and device ({x.dtype}, {x.device}), "
+                         f"got {probes.dtype} on {probes.device}")
+    if generator is not None:
+        raise ValueError("pass either probes or generator, not both (explicit probes need no random draws)")
+    if n_probes not in (1, probes.shape[0]):
+        raise ValueError(f"n_probes={n_probes} contradicts the {probes.shape[0]} probes given")
+    return probes
 
 
 def _prepare(f: VectorField, x: torch.Tensor) -> torch.Tensor:
@@ -151,6 +179,7 @@ def hutchinson_trace(
     reduction: Literal["mean", "none"] = "mean",
     create_graph: bool = False,
     return_output: bool = False,
+    probes: torch.Tensor | None = None,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     r"""Hutchinson's unbiased estimate of :math:`\operatorname{tr}\nabla_x f(x)` (book: eq-hutchinson).
 
@@ -171,6 +200,8 @@ def hutchinson_trace(
         create_graph: keep the graph so the estimate is differentiable (e.g. w.r.t. network parameters);
             otherwise the result is detached.
         return_output: also return ``f(x)``, which every path evaluates anyway.
+        probes: explicit probe vectors, shape ``(M, *x.shape)`` (see :func:`probes_for`); they replace
+            ``dist`` and ``generator``.
 
     Returns:
         The estimate, shape ``(batch,)`` or ``(n_probes, batch)``; with ``return_output`` the pair
@@ -185,10 +216,7 @@ def hutchinson_trace(
     check_callable(f, "f")
     check_tensor(x, "x", min_dim=2)
     check_generator(generator, x.device)
-    probes = sample_probes(
-        (n_probes, *x.shape), dist, generator=generator, dtype=x.dtype, device=x.device,
-        event_dims=x.ndim - 1,
-    )
+    probes = probes_for(x, n_probes, dist, generator, probes)
     batch = x.shape[0]
     values = []
     if method == "jvp":

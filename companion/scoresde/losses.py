@@ -38,7 +38,7 @@ paths compute exactly that scalar and are tested equal:
   implementation of :cite:`song2019sliced`).
 
 ``method="auto"`` picks the path recorded in :data:`SSM_AUTO_METHOD` for the inputs' device type; the table
-is filled from ``benchmarks/bench_ssm_paths.py``. Probes come from :func:`scoresde.hutchinson.sample_probes`.
+is filled from ``benchmarks/bench_ssm_paths.py``. Probes come from :func:`scoresde.hutchinson.sample_probes`, or are passed explicitly (``probes=``).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ from ._checks import (
     check_same_device,
     check_tensor,
 )
-from .hutchinson import PROBE_DISTS, ProbeDist, jacobian_trace, sample_probes
+from .hutchinson import PROBE_DISTS, ProbeDist, jacobian_trace, probes_for
 
 __all__ = [
     "SSM_AUTO_METHOD",
@@ -186,6 +186,7 @@ def sliced_score_matching(
     *,
     method: Literal["auto", "jvp", "vjp"] = "auto",
     reduction: Reduction = "mean",
+    probes: torch.Tensor | None = None,
 ) -> torch.Tensor:
     r"""Sliced score matching, an unbiased estimate of :math:`J_{\mathrm{ISM}}` (book: eq-ssm, eq-ssm-vr).
 
@@ -222,6 +223,9 @@ def sliced_score_matching(
         method: ``"jvp"`` (forward mode), ``"vjp"`` (double backward), or ``"auto"``
             (:func:`ssm_method_for` the device). Both give the same number up to rounding.
         reduction: ``"mean"`` (0-dim tensor) or ``"none"`` (shape ``(batch,)``, averaged over the probes).
+        probes: explicit probe vectors, shape ``(M, batch, *event_shape)`` (probe ``m`` of sample ``b`` is
+            ``probes[m, b]``), e.g. a peer's; they replace ``dist`` and ``generator``
+            (:func:`scoresde.hutchinson.probes_for`).
 
     Returns:
         The estimate, differentiable with respect to the parameters of ``score_fn``.
@@ -234,11 +238,9 @@ def sliced_score_matching(
     check_generator(generator, x.device)
     if method == "auto":
         method = ssm_method_for(x.device)
-    batch, event = x.shape[0], tuple(x.shape[1:])
-    v = sample_probes(
-        (n, batch, *event), dist, generator=generator, dtype=x.dtype, device=x.device,
-        event_dims=len(event),
-    )  # (M, batch, *event): probe m of sample b is v[m, b], normalised over all of b's event entries
+    v = probes_for(x, n, dist, generator, probes)
+    n, batch = v.shape[0], x.shape[0]
+    # (M, batch, *event): probe m of sample b is v[m, b], normalised over all of b's event entries
     if method == "jvp":
         s, av = _shared_jvp(score_fn, x.detach(), v)  # av[m] = (grad S) v_m
     else:

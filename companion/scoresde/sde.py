@@ -449,6 +449,8 @@ class FunctionSDE(SDE):
             the Stratonovich solver ``"heun"`` accepts an Itô SDE only when this is ``True``).
         div_sigma: optional closed form of :math:`\nabla\cdot\Sigma` (else automatic differentiation).
         T: final time.
+        time_direction: ``+1`` (solved on an increasing grid) or ``-1``: an SDE written in reverse time, solved
+            on a decreasing grid from ``T`` down, as :meth:`SDE.reverse` is (torchsde asks for increasing times).
     """
 
     def __init__(
@@ -462,8 +464,12 @@ class FunctionSDE(SDE):
         additive: bool = False,
         div_sigma: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
         T: float = 1.0,
+        time_direction: Literal[1, -1] = 1,
     ) -> None:
         super().__init__(T)
+        if isinstance(time_direction, bool) or time_direction not in (1, -1):
+            raise ValueError(f"time_direction must be 1 or -1, got {time_direction!r}")
+        self.time_direction = int(time_direction)
         self._f = check_callable(f, "f")
         self.noise_type = check_choice(noise_type, "noise_type", NOISE_TYPES)
         self.sde_type = check_choice(sde_type, "sde_type", SDE_TYPES)
