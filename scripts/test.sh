@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command 2: run every test. Sets up .venv and the pinned packages on first use (scripts/env.sh).
-#   1. companion unit tests and book checks (bilingual pairs, zh-TW, equation labels)   -> pytest tests/
+#   1. ruff and mypy on the companion (zero findings), its unit tests and the book checks -> pytest tests/
 #   2. every notebook re-executed and compared with its committed outputs (nbval, strict) -> pytest --nbval
 #   3. the same again under another CPU's arithmetic: PyTorch's portable kernels, MKL's compatible code path,
 #      one thread (what a student's laptop computes); the printed text must not change
@@ -15,7 +15,8 @@ cd "$ROOT"
 start=$(date +%s)
 step() { echo; echo "=== $1  (+$(( $(date +%s) - start )) s)"; }
 
-step "1/7 companion unit tests and book checks"
+step "1/7 companion: ruff (lint, import order) and mypy, then unit tests and book checks"
+(cd companion && ruff check scoresde && mypy scoresde)
 python -m pytest tests -q -p no:cacheprovider --ignore=tests/browser
 
 shopt -s nullglob

@@ -26,7 +26,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -36,7 +36,7 @@ from .data import TOY_NAMES, Digits, make_toy
 from .losses import sde_score_matching
 from .nets import TimeScoreConv, TimeScoreMLP
 from .sampling.reverse import predictor_corrector_sample, probability_flow_sample, reverse_sde_sample
-from .sde import SDE, SubVPSDE, VESDE, VPSDE
+from .sde import SDE, VESDE, VPSDE, SubVPSDE
 from .train import load_checkpoint, load_trained, train
 
 __all__ = ["SDE_NAMES", "SAMPLERS", "DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "make_sde",
@@ -129,11 +129,12 @@ def _sample(model: nn.Module, sde: SDE, sampler: str, n: int, n_steps: int, snr:
     shape = (n, *event_shape)
     with torch.no_grad():
         if sampler == "sde":
-            return reverse_sde_sample(sde, model, shape, n_steps=n_steps, generator=g, progress=progress)
+            return cast(torch.Tensor, reverse_sde_sample(sde, model, shape, n_steps=n_steps, generator=g,
+                                                         progress=progress))
         if sampler == "pc":
-            return predictor_corrector_sample(sde, model, shape, n_steps=n_steps, snr=snr, generator=g,
-                                              progress=progress)
-        return probability_flow_sample(sde, model, shape, generator=g)
+            return cast(torch.Tensor, predictor_corrector_sample(sde, model, shape, n_steps=n_steps, snr=snr,
+                                                                 generator=g, progress=progress))
+        return cast(torch.Tensor, probability_flow_sample(sde, model, shape, generator=g))
 
 
 def image_grid(images: torch.Tensor, ncols: int = 8, pad: int = 1) -> torch.Tensor:
@@ -239,7 +240,7 @@ def ema_warning(steps: int, decay: float) -> str | None:
 
     The average starts from the initial weights, which keep weight :math:`\beta^{k-1}` after :math:`k` steps;
     above 5 % the averaged model is mostly untrained and samples look like noise. ``None`` when the run is long
-    enough (:math:`\beta \le 1 - 3/k` gives :math:`\beta^{k-1} \lesssim e^{-3} = 5\,\%`)."""
+    enough (:math:`\beta \\le 1 - 3/k` gives :math:`\beta^{k-1} \\lesssim e^{-3} = 5\\,\\%`)."""
     if decay <= 0 or steps <= 1:
         return None
     left = math.exp((steps - 1) * math.log(decay))

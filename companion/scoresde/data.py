@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -159,8 +159,8 @@ class GaussianMixture(ToyDistribution):
         return int(self.means.shape[0])
 
     def _params(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        kw = {"device": like.device, "dtype": like.dtype}
-        return self.means.to(**kw), self.stds.to(**kw), self.weights.to(**kw)
+        dev, dt = like.device, like.dtype
+        return self.means.to(device=dev, dtype=dt), self.stds.to(device=dev, dtype=dt), self.weights.to(device=dev, dtype=dt)
 
     def _sample(self, n, generator, device, dtype):
         comp = torch.multinomial(self.weights.to(device), n, replacement=True, generator=generator)
@@ -297,7 +297,7 @@ class SwissRoll(ToyDistribution):
         return pts + self.noise * _normal((n, 2), generator, device, dtype)
 
 
-_FACTORIES = {
+_FACTORIES: dict[str, Callable[..., ToyDistribution]] = {
     "three_gaussians": three_gaussians,
     "eight_gaussians": eight_gaussians,
     "two_moons": TwoMoons,

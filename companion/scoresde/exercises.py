@@ -32,7 +32,8 @@ Kinds of answers:
   in the exercise's symbols (matched by name, so ``sympy.Symbol("t")`` works whatever its assumptions);
   correct when both agree, to 25 digits, at random points of the symbols' domains (a tiny ``simplify``
   decides where the points cannot); an answer whose difference is not zero differs at a random point
-  with probability one. Some exercises ask for several expressions, e.g. a minimiser ``(a, b)`` or a vector field: pass a list, a tuple, a sympy
+  with probability one. Some exercises ask for several expressions, e.g. a minimiser ``(a, b)`` or a vector
+  field: pass a list, a tuple, a sympy
   vector, or one string such as ``"(1/s**2, mu)"``; a wrong answer is told which entries are not yet right.
 * ``"choice"`` — one of a few labelled options (a string, case and surrounding spaces ignored).
 * ``"code"`` — a function: ``check("2.4", my_function)`` calls it on hidden cases (shapes, edge cases, a
@@ -166,8 +167,8 @@ def _build_registry(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, Exercise]
             exercise_id=exercise_id,
             label=entry["label"],
             kind=kind,
-            form=tuple(entry["form"]),  # type: ignore[arg-type]
-            hint=tuple(entry["hint"]),  # type: ignore[arg-type]
+            form=tuple(entry["form"]),
+            hint=tuple(entry["hint"]),
             encoded=entry["answer"] if kind != "code" else "",
             rtol=float(entry.get("rtol", 1e-6)),
             atol=float(entry.get("atol", 1e-9)),
@@ -251,7 +252,7 @@ def _as_real(value: Any, what: tuple[str, str] = ("the answer", "答案")) -> fl
                              f"{zh}應該是一個數，卻是形狀 {tuple(value.shape)} 的陣列")
         value = value.item()
     if type(value).__module__.startswith("sympy"):
-        free = getattr(value, "free_symbols", set())
+        free: set[Any] = getattr(value, "free_symbols", set())
         if free:
             names = ", ".join(sorted(str(s) for s in free))
             raise _Malformed(f"{en} must be a number, got an expression in {names} · "
@@ -284,11 +285,12 @@ def _check_number(ex: Exercise, answer: Any) -> bool:
 
 def _check_vector(ex: Exercise, answer: Any) -> bool:
     expected = [float(v) for v in _decode(ex.encoded)]
+    values: list[Any]
     if isinstance(answer, torch.Tensor):
-        values = answer.detach().cpu().reshape(-1).tolist() if answer.ndim <= 1 else None
-        if values is None:
+        if answer.ndim > 1:
             raise _Malformed(f"the answer must be a flat list of {len(expected)} numbers, got a tensor of shape "
                              f"{tuple(answer.shape)} · 答案應該是 {len(expected)} 個數的一維串列")
+        values = answer.detach().cpu().reshape(-1).tolist()
     elif hasattr(answer, "tolist") and hasattr(answer, "ndim"):
         if answer.ndim != 1:
             raise _Malformed(f"the answer must be a flat list of {len(expected)} numbers, got an array of shape "

@@ -32,13 +32,13 @@ from typing import Literal
 import torch
 
 from ._checks import (
-    check_shape,
     check_bool,
     check_callable,
     check_choice,
     check_generator,
     check_output_like,
     check_positive_int,
+    check_shape,
     check_tensor,
 )
 
@@ -223,7 +223,7 @@ def hutchinson_trace(
         xd = x.detach().contiguous()  # an expanded (stride-0) x would make the dual tensor's writes overlap
         for v in probes:
             try:
-                y, av = torch.func.jvp(f, (xd,), (v,))
+                y, av = torch.func.jvp(f, (xd,), (v,))[:2]
             except RuntimeError as err:  # torch.func's message for a non-tensor output names no argument
                 if "return only tensors" not in str(err):
                     raise

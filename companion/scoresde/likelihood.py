@@ -28,7 +28,6 @@ ODE (a continuous normalising flow), not of the SDE sampler's law.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -183,7 +182,7 @@ def log_likelihood(
             div, dy = hutchinson_trace(drift, y, method="jvp", return_output=True, probes=probes)
         else:
             g = torch.Generator(device=y.device)
-            g.manual_seed(probe_seed)
+            g.manual_seed(int(probe_seed))  # type: ignore[arg-type]  # set whenever probes is None
             div, dy = hutchinson_trace(drift, y, n_probes, dist, generator=g, method="jvp", return_output=True)
         return dy, div.to(y.dtype)
 

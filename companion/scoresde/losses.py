@@ -38,7 +38,8 @@ paths compute exactly that scalar and are tested equal:
   implementation of :cite:`song2019sliced`).
 
 ``method="auto"`` picks the path recorded in :data:`SSM_AUTO_METHOD` for the inputs' device type; the table
-is filled from ``benchmarks/bench_ssm_paths.py``. Probes come from :func:`scoresde.hutchinson.sample_probes`, or are passed explicitly (``probes=``).
+is filled from ``benchmarks/bench_ssm_paths.py``. Probes come from :func:`scoresde.hutchinson.sample_probes`,
+or are passed explicitly (``probes=``).
 """
 
 from __future__ import annotations
@@ -49,11 +50,11 @@ from typing import Literal
 import torch
 
 from ._checks import (
-    check_noise_level,
     check_bool,
     check_callable,
     check_choice,
     check_generator,
+    check_noise_level,
     check_output_like,
     check_positive_float,
     check_positive_int,
@@ -173,6 +174,7 @@ def implicit_score_matching(
     xd = x.detach()
     s = check_output_like(score_fn(xd), xd, "score_fn")
     trace = jacobian_trace(score_fn, xd, create_graph=True)
+    assert isinstance(trace, torch.Tensor)  # without return_output: the trace alone
     return _reduce(0.5 * _row_sq_norm(s) + trace, reduction)
 
 
@@ -237,7 +239,7 @@ def sliced_score_matching(
     _check_common(score_fn, x, reduction)
     check_generator(generator, x.device)
     if method == "auto":
-        method = ssm_method_for(x.device)
+        method = ssm_method_for(x.device)  # type: ignore[assignment]  # "jvp" or "vjp"
     v = probes_for(x, n, dist, generator, probes)
     n, batch = v.shape[0], x.shape[0]
     # (M, batch, *event): probe m of sample b is v[m, b], normalised over all of b's event entries
@@ -257,9 +259,9 @@ def sliced_score_matching(
 def _shared_jvp(score_fn: ScoreFn, x: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(S(x), [(grad S) v_m]_m)``: one primal pass, the ``M`` tangents ``v`` (shape ``(M, *x.shape)``) batched."""
     if v.shape[0] == 1:
-        s, jv = torch.func.jvp(score_fn, (x,), (v[0],))
+        s, jv = torch.func.jvp(score_fn, (x,), (v[0],))[:2]
         return check_output_like(s, x, "score_fn"), jv[None]
-    s, jv = torch.func.vmap(lambda vm: torch.func.jvp(score_fn, (x,), (vm,)), out_dims=(None, 0))(v)
+    s, jv = torch.func.vmap(lambda vm: torch.func.jvp(score_fn, (x,), (vm,)), out_dims=(None, 0))(v)  # type: ignore[arg-type,misc]
     return check_output_like(s, x, "score_fn"), jv
 
 

@@ -27,8 +27,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_generator, check_positive_float, check_positive_int, check_tensor
-from ._checks import check_module_input
+from ._checks import (
+    check_choice,
+    check_generator,
+    check_module_input,
+    check_positive_float,
+    check_positive_int,
+    check_tensor,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -138,6 +144,8 @@ class GaussianFourierEmbedding(nn.Module):
         generator: a CPU generator for :math:`W`.
     """
 
+    W: torch.Tensor  # a buffer (fixed random frequencies)
+
     def __init__(self, embed_dim: int, scale: float = 16.0, *, generator: torch.Generator | None = None) -> None:
         super().__init__()
         check_positive_int(embed_dim, "embed_dim", minimum=2)
@@ -157,6 +165,8 @@ class SinusoidalEmbedding(nn.Module):
     :math:`\omega_k = P^{-k/(n/2)}`, with :math:`\tau` = ``time_scale`` (1000 maps :math:`t\in[0,1]` to the
     range of DDPM's integer steps) and :math:`P` = ``max_period``.
     """
+
+    freqs: torch.Tensor  # a buffer
 
     def __init__(self, embed_dim: int, time_scale: float = 1000.0, max_period: float = 10000.0) -> None:
         super().__init__()
@@ -308,6 +318,7 @@ class TimeScoreConv(nn.Module):
             bound = 1.0 / math.sqrt(embed_dim)
             with torch.no_grad():
                 for lin in self.times:
+                    assert isinstance(lin, nn.Linear)
                     nn.init.uniform_(lin.weight, -bound, bound, generator=generator)
         self.act = _ACTIVATIONS[activation]()
 

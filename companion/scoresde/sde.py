@@ -48,9 +48,6 @@ from typing import Any, Literal
 import torch
 
 from ._checks import (
-    check_same_shape_dtype,
-    check_time,
-    check_shape,
     check_bool,
     check_callable,
     check_choice,
@@ -58,7 +55,10 @@ from ._checks import (
     check_output_like,
     check_positive_float,
     check_positive_int,
+    check_same_shape_dtype,
+    check_shape,
     check_tensor,
+    check_time,
 )
 
 __all__ = [
@@ -231,7 +231,7 @@ class SDE(abc.ABC):
         for j in range(d):
             e = x.new_zeros(batch, d)
             e[:, j] = 1.0
-            _, ds = torch.func.jvp(sigma_flat, (x,), (e.reshape(x.shape),))
+            ds = torch.func.jvp(sigma_flat, (x,), (e.reshape(x.shape),))[1]
             if general:
                 div += ds[:, :, j]
             else:

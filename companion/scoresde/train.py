@@ -48,16 +48,16 @@ from torch import nn
 
 from . import losses as _losses
 from ._checks import (
-    check_module_input,
-    check_writable_file,
     DivergenceError,
     check_callable,
     check_choice,
+    check_module_input,
     check_positive_float,
     check_positive_int,
     check_tensor,
+    check_writable_file,
 )
-from .data import make_toy, TOY_NAMES
+from .data import TOY_NAMES, make_toy
 from .nets import ScoreMLP, from_config
 
 __all__ = [

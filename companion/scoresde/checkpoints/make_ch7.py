@@ -15,7 +15,8 @@ from pathlib import Path
 
 import torch
 
-from ..cli import CH07_COMMANDS, main as cli_main
+from ..cli import CH07_COMMANDS
+from ..cli import main as cli_main
 from . import CHECKPOINT_DIR
 
 __all__ = ["argv_of", "main"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 
 from .._checks import check_bool, check_positive_float, check_positive_int
-from ..sde import SDE, ReverseSDE, VPSDE
+from ..sde import SDE, VPSDE, ReverseSDE
 from ..solvers import Corrector
 from .langevin import langevin_step
 
@@ -60,7 +60,7 @@ class LangevinCorrector(Corrector):
         """``n_steps`` Langevin steps at ``t`` with the score ``sde.score`` (book: eq-pc-snr)."""
         alpha = self._alpha(sde, t, dt, x)
         for _ in range(self.n_steps):
-            s = sde.score(x, t)
+            s = sde.score(x, t)  # type: ignore[attr-defined]  # a ReverseSDE: the sampler's reverse SDE
             z = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
             step = snr_step_size(s, z, self.snr)
             if alpha is not None:

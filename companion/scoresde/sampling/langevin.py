@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import torch
 
 from .._checks import (
-    check_steps,
     DivergenceError,
     check_bool,
     check_callable,
@@ -37,6 +37,7 @@ from .._checks import (
     check_output_like,
     check_positive_float,
     check_positive_int,
+    check_steps,
     check_tensor,
 )
 
@@ -193,4 +194,5 @@ def annealed_langevin(
         raise ValueError(f"sigmas must be positive and strictly decreasing, got {levels}")
     check_steps(len(levels) * n_steps_each, "len(sigmas) * n_steps_each", max_steps)
     schedule = [(eps * sigma**2 / levels[-1] ** 2, sigma) for sigma in levels for _ in range(n_steps_each)]
-    return _ula(score_fn, x0, schedule, generator, return_trajectory, progress, "annealed Langevin dynamics")
+    score = cast(Callable[[torch.Tensor, "float | None"], torch.Tensor], score_fn)  # every level is a float here
+    return _ula(score, x0, schedule, generator, return_trajectory, progress, "annealed Langevin dynamics")

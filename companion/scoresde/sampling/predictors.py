@@ -27,7 +27,7 @@ import math
 import torch
 from torch import Tensor
 
-from ..sde import SDE, ReverseSDE, SubVPSDE, VESDE, VPSDE
+from ..sde import SDE, VESDE, VPSDE, ReverseSDE, SubVPSDE
 from ..solvers import SOLVERS, Solver
 
 __all__ = ["ReverseDiffusionPredictor", "AncestralSamplingPredictor", "PREDICTORS"]
@@ -80,7 +80,7 @@ class AncestralSamplingPredictor(Solver, name="ancestral", strong_order=1.0, wea
                              f"{type(forward).__name__}; use predictor 'reverse_diffusion' or 'euler'")
 
     def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
-        forward, s = sde.forward, sde.score(x, t)
+        forward, s = sde.forward, sde.score(x, t)  # type: ignore[attr-defined]  # a ReverseSDE, see check_sde
         if isinstance(forward, VESDE):
             sigma, prev = forward.discrete_sigmas(t, abs(dt), x)
             var = sigma.square() - prev.square()

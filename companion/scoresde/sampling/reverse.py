@@ -40,7 +40,6 @@ from typing import Literal
 import torch
 
 from .._checks import (
-    check_steps,
     DivergenceError,
     check_bool,
     check_callable,
@@ -49,6 +48,7 @@ from .._checks import (
     check_output_like,
     check_positive_float,
     check_positive_int,
+    check_steps,
     check_tensor,
 )
 from ..sde import SDE

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -201,7 +201,7 @@ def _run(
 
         steps = tqdm(steps, desc=f"solve ({solver.name})", total=n_steps)
     x = x0
-    stepped = _CheckedDrift(sde)  # type: ignore[arg-type]  (duck-types SDE for the steps)
+    stepped = cast(SDE, _CheckedDrift(sde))  # duck-types SDE for the steps (its f checked on every call)
     next_out, checked = 1, 0
     with torch.no_grad():
         for k in steps:
