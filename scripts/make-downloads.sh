@@ -8,7 +8,9 @@ OUT="_build/downloads"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$OUT" "$WORK/scoresde-course/notebooks" "$WORK/wheel"
-python -m pip wheel --quiet --no-deps --no-build-isolation ./companion -w "$WORK/wheel" >/dev/null
+# built from a copy, so that no build/ or *.egg-info is left in the repository
+cp -r companion "$WORK/src" && rm -rf "$WORK/src/build" "$WORK"/src/*.egg-info
+python -m pip wheel --quiet --no-deps --no-build-isolation "$WORK/src" -w "$WORK/wheel" >/dev/null
 cp notebooks/*.ipynb "$WORK/scoresde-course/notebooks/"
 WHEEL="$(basename "$WORK"/wheel/scoresde-*.whl)"
 cp "$WORK/wheel/$WHEEL" README.md LICENSE LICENSE-CONTENT CITATION.cff "$WORK/scoresde-course/"

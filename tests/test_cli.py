@@ -292,3 +292,24 @@ def test_every_benchmark_has_help(script):
     assert res.returncode == 0 and res.stdout.startswith("usage:")
     description = res.stdout.split("\n\n")[1].strip()
     assert len(description) > 20 and not description.startswith(("options", "positional")), description
+
+
+def test_draw_leaves_matplotlib_as_it_found_it(tmp_path):
+    import matplotlib
+
+    from scoresde.cli import draw
+
+    backend, rc = matplotlib.get_backend(), dict(matplotlib.rcParams)
+    pts = torch.randn(20, 2, generator=torch.Generator().manual_seed(0))
+    draw(pts, pts, tmp_path / "f.png", "a title")
+    assert (tmp_path / "f.png").stat().st_size > 1000
+    assert matplotlib.get_backend() == backend
+    assert {k: v for k, v in matplotlib.rcParams.items() if rc.get(k) != v} == {}
+
+
+def test_the_auto_path_table_is_read_only():
+    from scoresde.losses import SSM_AUTO_METHOD, ssm_method_for
+
+    with pytest.raises(TypeError):
+        SSM_AUTO_METHOD["cpu"] = "jvp"  # type: ignore[index]
+    assert ssm_method_for("cpu") == "vjp"

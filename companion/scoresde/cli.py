@@ -150,29 +150,31 @@ def image_grid(images: torch.Tensor, ncols: int = 8, pad: int = 1) -> torch.Tens
 
 def draw(samples: torch.Tensor, data: torch.Tensor, path: str | os.PathLike[str], title: str) -> None:
     """Scatter ``samples`` next to ``data`` (both ``(n, 2)``), or show the first 64 of each as an image grid
-    (both ``(n, 1, H, W)``), with bilingual labels, and save to ``path``."""
-    import matplotlib
+    (both ``(n, 1, H, W)``), with bilingual labels, and save to ``path``.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    No global state changes: the figure is a :class:`matplotlib.figure.Figure` (no pyplot, no backend switch),
+    and the book's style is applied inside ``matplotlib.rc_context``, which restores the caller's settings."""
+    import matplotlib
+    from matplotlib.figure import Figure
 
     from .plotting import bilingual, use_book_style
 
-    use_book_style()
-    fig, axes = plt.subplots(1, 2, figsize=(8, 4), sharex=True, sharey=True)
-    for ax, pts, (en, zh) in zip(axes, (data, samples), (("Data", "資料"), ("Samples", "樣本"))):
-        ax.set_title(bilingual(en, zh, " · "))
-        if pts.ndim == 4:
-            ax.imshow(image_grid(pts[:64]), cmap="gray_r", vmin=-1, vmax=1)
-            ax.set_axis_off()
-            continue
-        p = pts.detach().cpu().numpy()
-        ax.scatter(p[:, 0], p[:, 1], s=2, alpha=0.4)
-        ax.set_aspect("equal")
-    fig.suptitle(title)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight")
-    plt.close(fig)
+    with matplotlib.rc_context():
+        use_book_style()
+        fig = Figure(figsize=(8, 4))
+        axes = fig.subplots(1, 2, sharex=True, sharey=True)
+        for ax, pts, (en, zh) in zip(axes, (data, samples), (("Data", "資料"), ("Samples", "樣本"))):
+            ax.set_title(bilingual(en, zh, " · "))
+            if pts.ndim == 4:
+                ax.imshow(image_grid(pts[:64]), cmap="gray_r", vmin=-1, vmax=1)
+                ax.set_axis_off()
+                continue
+            p = pts.detach().cpu().numpy()
+            ax.scatter(p[:, 0], p[:, 1], s=2, alpha=0.4)
+            ax.set_aspect("equal")
+        fig.suptitle(title)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, bbox_inches="tight")
 
 
 def _add_sampling_args(p: argparse.ArgumentParser) -> None:

@@ -44,7 +44,8 @@ or are passed explicitly (``probes=``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Literal
 
 import torch
@@ -81,7 +82,7 @@ REDUCTIONS: tuple[str, ...] = ("mean", "none")
 #: (time of one training step, loss + parameter gradient). On the course's 2-core CPU the double backward
 #: ("vjp") was faster at every size measured; for CUDA the same choice is kept until the benchmark is run on a
 #: GPU (run it and update this table: both paths compute the same number, so the choice only changes speed).
-SSM_AUTO_METHOD: dict[str, str] = {"cpu": "vjp", "cuda": "vjp"}
+SSM_AUTO_METHOD: Mapping[str, str] = MappingProxyType({"cpu": "vjp", "cuda": "vjp"})  # read-only: no hidden state
 
 
 def ssm_method_for(device: torch.device | str) -> str:
