@@ -5,7 +5,7 @@
 #   3. the same again under another CPU's arithmetic: PyTorch's portable kernels, MKL's compatible code path,
 #      one thread (what a student's laptop computes); the printed text must not change
 #   4. the book built with warnings as errors                                           -> scripts/build-book.sh
-#   5. the rendered book in a headless browser (when tests/browser exists)
+#   5. the built book: numbering, API links, downloads, offline assets; then headless Chromium (tests/browser)
 #   6. the English and 中文 editions, their PDFs and exercise sheets (scripts/build-editions.sh), checked
 #   7. the student install: a clean venv with torch + companion[book] only runs every chapter and the CLI
 set -euo pipefail
@@ -32,7 +32,7 @@ step "4/7 book build (-W)"
 bash scripts/build-book.sh
 
 if [ -d tests/browser ]; then
-  step "5/7 rendered book in headless Chromium"
+  step "5/7 the built book: its checks (numbering, API links, downloads, markup, offline) and headless Chromium"
   # a fresh Debian machine (CI runs as root): install the browser, its driver and a CJK font for screenshots
   if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
      || ! fc-list : family 2>/dev/null | grep "Noto Sans CJK" >/dev/null; then
@@ -42,8 +42,9 @@ if [ -d tests/browser ]; then
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
     fi
   fi
-  # the built HTML: offline (no external script/stylesheet), launch buttons; then the browser test
-  SCORESDE_BOOK_BUILT=1 python -m pytest tests/book/test_offline.py tests/browser -q -p no:cacheprovider
+  # the book checks again, now that the book is built (offline assets, rendered markup, numbering, API links,
+  # downloads), then the browser tests
+  SCORESDE_BOOK_BUILT=1 python -m pytest tests/book tests/browser -q -p no:cacheprovider
 fi
 
 step "6/7 editions: en / zh-TW sites, PDFs, exercise sheets (-W) and their checks"
