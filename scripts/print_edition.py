@@ -6,7 +6,7 @@ Output under ``--out``:
   sheets/<edition>/NN-exercises.pdf        per chapter: its exercises, no solutions
   sheets/<edition>/solutions.pdf           the teacher's file: every exercise followed by its solution
   previews/ch03-<edition>.png              chapter 3's first page (pdftoppm, 60 dpi)
-The print layout (code wrapped, sidebars and toggles hidden, a page break before each chapter, solutions hidden)
+The API reference (book/api) is left out of the PDFs. The print layout (code wrapped, sidebars and toggles hidden, a page break before each chapter, solutions hidden)
 is _ext/editions_static/editions.css; the title page and contents are added by editions.js.
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ from bs4 import BeautifulSoup
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import print_fonts  # noqa: E402
 
+NOT_PRINTED = ("book/api",)  # documents of the web edition left out of the PDFs
 SHOW_SOLUTIONS = "<style>div.solution{display:block !important} .solution .toggle-hidden, .solution .admonition-title ~ * {display:block !important; visibility:visible !important}</style>"
 
 
@@ -138,6 +139,13 @@ def main(argv: list[str] | None = None) -> int:
         single = single.parent / redirect.group(1)
         text = single.read_text(encoding="utf-8")
     soup = BeautifulSoup(text, "html.parser")
+    # the API reference is for the web (searchable, linked from every chapter); in print it would add ~80 pages
+    for doc in NOT_PRINTED:
+        for span in soup.select(f'span[id="document-{doc}"]'):
+            section = span.find_next_sibling("section")
+            if section is not None:
+                section.decompose()
+            span.decompose()
     zh = args.edition == "zh-TW"
     static = static_dir(single)
     # the text of the page plus what editions.js and this script add (title page, contents, sheet titles)
