@@ -281,3 +281,25 @@ def test_digits_bad_input(call, exc, match):
 def test_digits_sample_on_cuda():
     x = Digits("train").sample(8, generator=torch.Generator("cuda").manual_seed(0))
     assert x.device.type == "cuda" and x.shape == (8, 1, 8, 8)
+
+
+def test_time_marginal_is_the_mixture_pushed_through_the_kernel():
+    """GaussianMixture.time_marginal_score / _log_prob against an independent construction: at a fixed t the
+    marginal is GaussianMixture(alpha mu_k, sqrt(alpha^2 s_k^2 + sigma^2), w) (book: eq-mixture-marginal)."""
+    from scoresde.sde import VESDE, VPSDE
+
+    mix = GaussianMixture([[2.0, 0.0], [-1.0, 1.5], [0.0, -2.0]], [0.2, 0.5, 0.3], [0.5, 0.3, 0.2])
+    x = torch.randn(7, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    for sde in (VPSDE(), VESDE(sigma_max=5.0)):
+        for t in (0.05, 0.4, 1.0):
+            alpha, sigma = sde.marginal_prob(torch.ones(1, 1, dtype=torch.float64), t)
+            a, s = float(alpha[0, 0]), float(sigma[0])
+            fixed = GaussianMixture(a * mix.means, (a**2 * mix.stds**2 + s**2).sqrt(), mix.weights)
+            tt = torch.full((7,), t, dtype=torch.float64)
+            assert torch.allclose(mix.time_marginal_score(sde)(x, tt), fixed.score(x), atol=1e-12)
+            assert torch.allclose(mix.time_marginal_log_prob(sde, x, t), fixed.log_prob(x), atol=1e-12)
+    # one time per row, and the score is the gradient of the log-density
+    t_rows = torch.linspace(0.05, 1.0, 7, dtype=torch.float64)
+    xg = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(mix.time_marginal_log_prob(VPSDE(), xg, t_rows).sum(), xg)
+    assert torch.allclose(mix.time_marginal_score(VPSDE())(x, t_rows), grad, atol=1e-10)

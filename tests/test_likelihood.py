@@ -26,31 +26,13 @@ SDES = {"vp": VPSDE(), "subvp": SubVPSDE(), "ve": VESDE(sigma_max=10.0)}
 EPS = 1e-5
 
 
-def marginal_logits(mix: GaussianMixture, sde, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """log w_k + log N(x; alpha_t mu_k, (alpha_t^2 s_k^2 + sigma_t^2) I) for each row's t (book: eq-mixture-marginal)."""
-    alpha, sigma = sde.marginal_prob(torch.ones_like(x[:, :1]), t)
-    means = alpha[:, :1, None] * mix.means.to(x)[None]
-    var = alpha[:, :1] ** 2 * mix.stds.to(x)[None] ** 2 + sigma[:, None] ** 2
-    d = x.shape[1]
-    return mix.weights.to(x).log() - 0.5 * d * torch.log(2 * math.pi * var) - (x[:, None, :] - means).square().sum(-1) / (2 * var)
-
-
 def marginal_log_prob(mix, sde, x, t: float) -> torch.Tensor:
-    return torch.logsumexp(marginal_logits(mix, sde, x, torch.full((x.shape[0],), t, dtype=x.dtype)), dim=1)
+    return mix.time_marginal_log_prob(sde, x, t)
 
 
 def marginal_score(mix, sde):
-    """The exact score of p_t: the gradient of the marginal log-density, by autograd (jvp-transformable)."""
-
-    def score(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        logits = marginal_logits(mix, sde, x, t)
-        alpha, sigma = sde.marginal_prob(torch.ones_like(x[:, :1]), t)
-        means = alpha[:, :1, None] * mix.means.to(x)[None]
-        var = alpha[:, :1] ** 2 * mix.stds.to(x)[None] ** 2 + sigma[:, None] ** 2
-        r = torch.softmax(logits, dim=1)
-        return ((r / var)[:, :, None] * (means - x[:, None, :])).sum(1)
-
-    return score
+    """The exact score of p_t (GaussianMixture.time_marginal_score, jvp-transformable)."""
+    return mix.time_marginal_score(sde)
 
 
 def exact_prior(mix, sde):

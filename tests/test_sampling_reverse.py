@@ -39,34 +39,13 @@ DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conft
 SDES = {"vp": VPSDE(), "subvp": SubVPSDE(), "ve": VESDE(sigma_max=10.0)}
 
 
-def marginal_params(mix: GaussianMixture, sde, t: torch.Tensor, like: torch.Tensor):
-    """(means (batch, K, d), variances (batch, K), weights (K,)) of p_t for each row's time t."""
-    alpha, sigma = sde.marginal_prob(torch.ones_like(like[:, :1]), t)
-    alpha = alpha[:, 0]
-    means = alpha[:, None, None] * mix.means.to(like)[None]
-    var = alpha[:, None] ** 2 * mix.stds.to(like)[None] ** 2 + sigma[:, None] ** 2
-    return means, var, mix.weights.to(like)
-
-
-def marginal_logits(mix, sde, x, t):
-    means, var, w = marginal_params(mix, sde, t, x)
-    d = x.shape[1]
-    return w.log() - 0.5 * d * torch.log(2 * math.pi * var) - (x[:, None, :] - means).square().sum(-1) / (2 * var)
-
-
 def marginal_score(mix: GaussianMixture, sde):
     """The exact score of p_t, s(x, t) with t of shape (batch,) (book: eq-mixture-marginal)."""
-
-    def score(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        means, var, _ = marginal_params(mix, sde, t, x)
-        r = torch.softmax(marginal_logits(mix, sde, x, t), dim=1)
-        return ((r / var)[:, :, None] * (means - x[:, None, :])).sum(1)
-
-    return score
+    return mix.time_marginal_score(sde)
 
 
 def marginal_log_prob(mix: GaussianMixture, sde, x: torch.Tensor, t: float) -> torch.Tensor:
-    return torch.logsumexp(marginal_logits(mix, sde, x, torch.full((x.shape[0],), t, dtype=x.dtype)), dim=1)
+    return mix.time_marginal_log_prob(sde, x, t)
 
 
 # ---- the exact score itself ---------------------------------------------------------------------------------
@@ -79,7 +58,7 @@ def test_marginal_score_is_the_gradient_of_the_marginal_log_density(name):
     x = 3 * torch.randn(50, 2, generator=g)
     t = torch.rand(50, generator=g)
     xg = x.clone().requires_grad_(True)
-    logp = torch.logsumexp(marginal_logits(mix, sde, xg, t), dim=1)
+    logp = marginal_log_prob(mix, sde, xg, t)
     (grad,) = torch.autograd.grad(logp.sum(), xg)
     torch.testing.assert_close(marginal_score(mix, sde)(x, t), grad)
     if name == "ve":  # VE adds noise only: p_t is the data's own noised() mixture

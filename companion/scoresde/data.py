@@ -201,6 +201,44 @@ class GaussianMixture(ToyDistribution):
         inv_var = 1.0 / stds.square()
         return (r * inv_var) @ means - (r @ inv_var)[:, None] * x
 
+    def _time_marginal(self, sde: Any, x: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(means ``(batch, K, d)``, variances ``(batch, K)``, log weights ``(K,)``) of :math:`p_t` at each row's t."""
+        alpha, sigma = sde.marginal_prob(torch.ones_like(x[:, :1]), t)  # (batch, 1), (batch,)
+        means, stds, weights = self._params(x)
+        var = alpha**2 * stds[None] ** 2 + sigma[:, None] ** 2
+        return alpha[:, :, None] * means[None], var, weights.log()
+
+    def _time_logits(self, sde: Any, x: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        means, var, log_w = self._time_marginal(sde, x, t)
+        sq = (x[:, None, :] - means).square().sum(-1)
+        return log_w - 0.5 * x.shape[1] * torch.log(2 * math.pi * var) - sq / (2 * var), means, var
+
+    def time_marginal_log_prob(self, sde: Any, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
+        r"""Exact :math:`\log p_t(x)` of the data pushed through a forward SDE with a Gaussian kernel
+        :math:`x_t=\alpha_tx_0+\sigma_tz` (``sde.marginal_prob``):
+        :math:`p_t=\sum_k w_k\,\mathcal N(\alpha_t\mu_k,(\alpha_t^2s_k^2+\sigma_t^2)I)` (book: eq-mixture-marginal).
+
+        Args:
+            sde: a forward SDE with ``marginal_prob`` (VP, sub-VP, VE, Ornstein–Uhlenbeck…).
+            x: points, shape ``(batch, d)``.
+            t: one time, or one per row (shape ``(batch,)``).
+        """
+        self._check_points(x)
+        tt = torch.as_tensor(t, dtype=x.dtype, device=x.device).expand(x.shape[0])
+        return torch.logsumexp(self._time_logits(sde, x, tt)[0], dim=1)
+
+    def time_marginal_score(self, sde: Any) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        r"""The exact score :math:`s(x,t)=\nabla_x\log p_t(x)` of :meth:`time_marginal_log_prob`, as the samplers
+        and losses call a score: ``s(x, t)`` with ``t`` of shape ``(batch,)`` (book: eq-mixture-marginal with
+        eq-gmm-score). The returned function does no input checks, so ``torch.func`` can transform it."""
+
+        def score(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            logits, means, var = self._time_logits(sde, x, t)
+            r = torch.softmax(logits, dim=1)
+            return ((r / var)[:, :, None] * (means - x[:, None, :])).sum(1)
+
+        return score
+
     def noised(self, sigma: float) -> "GaussianMixture":
         r"""The law of :math:`x+\sigma z`, :math:`z\sim\mathcal N(0,I)`: the same mixture with
         :math:`s_k^2\to s_k^2+\sigma^2`. Its :meth:`score` is the exact score at noise level ``sigma``."""
