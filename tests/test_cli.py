@@ -4,6 +4,7 @@ committed chapter-5 checkpoints it wrote."""
 from __future__ import annotations
 
 import argparse
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 import torch
 
 from scoresde import cli
+from scoresde.checkpoints import CHECKPOINT_DIR
 from scoresde.cli import CH05_COMMANDS, load_score_model, main, make_sde
 from scoresde.data import eight_gaussians
 from scoresde.metrics import permutation_test
@@ -218,19 +220,25 @@ def test_committed_digit_checkpoints_match_their_command(name):
     assert out.shape == (3, 1, 8, 8) and bool(torch.isfinite(out).all())
 
 
-def test_make_ch7_runs_the_commands(tmp_path, capsys):
-    from scoresde.checkpoints import make_ch7
+def test_checkpoints_command_runs_the_committed_commands(tmp_path, capsys):
+    from scoresde.cli import CH05_COMMANDS, CH07_COMMANDS, CHECKPOINT_RUNS, committed_argv
 
-    argv = make_ch7.argv_of("ch07_vp_ssm_vr", tmp_path, steps=3)
+    assert set(CHECKPOINT_RUNS) == {p.stem for p in CHECKPOINT_DIR.glob("*.pt")}, "a committed file has no command"
+    argv = committed_argv("ch07_vp_ssm_vr", tmp_path, steps=3)
     assert argv[0] == "train" and "--data" in argv and argv[argv.index("--steps") + 1] == "3"
+    assert committed_argv("ch05_vp_dsm", "companion/scoresde/checkpoints") == shlex.split(CH05_COMMANDS["ch05_vp_dsm"])[3:]
+    assert committed_argv("ch05_vp_dsm")[-1] == str(CHECKPOINT_DIR / "ch05_vp_dsm.pt")
     threads = torch.get_num_threads()
-    try:
-        make_ch7.main(["--only", "ch07_vp_dsm", "--out", str(tmp_path), "--steps", "2"])
-    finally:
-        torch.set_num_threads(threads)  # make_ch7 trains on one thread
-    assert "CPU time" in capsys.readouterr().out and load_checkpoint(tmp_path / "ch07_vp_dsm.pt")["step"] == 2
-    with pytest.raises(ValueError, match="unknown run"):
-        make_ch7.argv_of("ch07_vp_ism")
+    main(["checkpoints", "--only", "ch07_vp_dsm", "ch05_vp_ssm", "--out", str(tmp_path), "--steps", "2"])
+    assert torch.get_num_threads() == threads, "the command changed the caller's thread count"
+    assert capsys.readouterr().out.count("CPU time") == 2
+    for name, command in (("ch07_vp_dsm", CH07_COMMANDS), ("ch05_vp_ssm", CH05_COMMANDS)):
+        ckpt = load_checkpoint(tmp_path / f"{name}.pt")
+        assert ckpt["step"] == 2 and f"--objective {ckpt['config']['cli']['objective']} " in command[name]
+    with pytest.raises(ValueError, match="no command for checkpoint"):
+        committed_argv("ch07_vp_ism")
+    with pytest.raises(SystemExit):
+        main(["checkpoints", "--only", "ch07_vp_ism"])
 
 
 @pytest.mark.gpu

@@ -121,8 +121,8 @@ def test_ddp_sliced_loss_runs_and_records_its_ranks(ddp_run):
 @pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 GPUs")
 def test_ddp_nccl_two_gpus(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "scoresde.train",
-         "--loss", "ism", "--steps", "20", "--batch-size", "64", "--device", "cuda", "--checkpoint",
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "scoresde.cli",
+         "train-score", "--loss", "ism", "--steps", "20", "--batch-size", "64", "--device", "cuda", "--checkpoint",
          str(tmp_path / "nccl.pt")],
         capture_output=True, text=True, timeout=300,
     )

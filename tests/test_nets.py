@@ -45,11 +45,27 @@ def test_generator_makes_initialisation_reproducible_and_default_like():
     assert float(w.abs().max()) <= bound
     # uniform on [-b, b] has variance b^2/3; 1024 draws: relative sd of the sample variance ~ 0.028
     assert abs(float(w.var()) / (bound**2 / 3) - 1) < 0.15
-    torch.manual_seed(0)
-    d1 = ScoreMLP(4, 32, 2)
-    torch.manual_seed(0)
-    d2 = ScoreMLP(4, 32, 2)
-    torch.testing.assert_close(d1.net[0].weight, d2.net[0].weight)
+
+
+@pytest.mark.parametrize("build", [
+    lambda g: ScoreMLP(4, 16, 2, generator=g),
+    lambda g: TimeScoreMLP(3, 16, 2, generator=g),
+    lambda g: TimeScoreMLP(3, 16, 2, embedding="sinusoidal", generator=g),
+    lambda g: TimeScoreConv(1, 8, 2, generator=g),
+    lambda g: GaussianFourierEmbedding(8, generator=g),
+])
+def test_building_a_network_neither_reads_nor_advances_the_global_rng(build):
+    torch.manual_seed(1)
+    first = build(None)
+    after = torch.rand(3)
+    torch.manual_seed(2)
+    second = build(None)
+    torch.manual_seed(1)
+    assert torch.equal(torch.rand(3), after), "building the network advanced the global RNG"
+    seeded = build(torch.Generator().manual_seed(0))
+    for a, b, c in zip(first.state_dict().values(), second.state_dict().values(), seeded.state_dict().values()):
+        assert torch.equal(a, b), "the initialisation depends on the global RNG"
+        assert torch.equal(a, c), "generator=None is not the generator seeded with 0"
 
 
 def test_forward_mode_jvp_through_score_mlp():

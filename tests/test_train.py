@@ -3,8 +3,10 @@ resume, losses by name, the command line, and bad input."""
 
 from __future__ import annotations
 
+import io
 import math
 import pickle
+from pathlib import Path
 
 import pytest
 import torch
@@ -17,10 +19,12 @@ from scoresde.train import (
     LOSS_NAMES,
     OPTIMIZERS,
     load_checkpoint,
+    RESUME_KEYS,
+    TrainConfig,
     load_trained,
-    main,
     resolve_loss,
     train,
+    write_checkpoint,
 )
 
 GMM = three_gaussians()
@@ -240,6 +244,12 @@ def test_progress_bar_only_when_asked(capsys):
     assert "train ssm" in err and "3/3" in err
 
 
+def main(argv):
+    from scoresde.cli import main as cli_main
+
+    return cli_main(["train-score", *argv])
+
+
 def test_command_line(tmp_path, capsys):
     path = tmp_path / "cli.pt"
     result = main(["--loss", "dsm", "--sigma", "0.2", "--steps", "4", "--batch-size", "16", "--hidden", "8",
@@ -328,12 +338,15 @@ def test_committed_chapter_two_checkpoints_load_and_match_their_recipe():
         assert isinstance(load_trained(checkpoint_path(name + ".pt")), ScoreMLP)
 
 
-def test_regeneration_command_reproduces_the_committed_curve(tmp_path):
-    """`python -m scoresde.checkpoints.make_ch2` (here its first 30 steps) retraces the committed run."""
+def test_regeneration_command_reproduces_the_committed_curve(tmp_path, capsys):
+    """`python -m scoresde.cli checkpoints --only ch02_ssm_vr` (here its first 30 steps) retraces the committed run."""
     from scoresde.checkpoints import checkpoint_path
-    from scoresde.checkpoints.make_ch2 import main as make_main
+    from scoresde.cli import main as cli_main
 
-    make_main(["--only", "ch02_ssm_vr", "--out", str(tmp_path), "--steps", "30"])
+    threads = torch.get_num_threads()
+    cli_main(["checkpoints", "--only", "ch02_ssm_vr", "--out", str(tmp_path), "--steps", "30"])
+    assert torch.get_num_threads() == threads, "the command changed the caller's thread count"
+    assert "ch02_ssm_vr: 30 steps" in capsys.readouterr().out
     fresh = load_checkpoint(tmp_path / "ch02_ssm_vr.pt")["losses"]
     committed = load_checkpoint(checkpoint_path("ch02_ssm_vr"))["losses"][:30]
     torch.testing.assert_close(fresh, committed, rtol=1e-4, atol=1e-4)  # float32: CPU types may round apart
@@ -342,7 +355,7 @@ def test_regeneration_command_reproduces_the_committed_curve(tmp_path):
 def test_checkpoint_path_errors():
     from scoresde.checkpoints import checkpoint_path
 
-    with pytest.raises(FileNotFoundError, match="make_ch2"):
+    with pytest.raises(FileNotFoundError, match="scoresde.cli checkpoints"):
         checkpoint_path("ch99_missing")
     with pytest.raises(TypeError, match="string"):
         checkpoint_path(2)
@@ -350,3 +363,62 @@ def test_checkpoint_path_errors():
 
     with pytest.raises(ValueError, match="unknown run"):
         make("ch02_ism")
+
+
+# ---- TrainConfig: the settings as one frozen, checked object ------------------------------------------------
+
+
+def test_train_config_is_frozen_checked_once_and_replaceable(tmp_path):
+    import dataclasses
+
+    cfg = TrainConfig(steps=4, batch_size=16, lr=0.01, loss_kwargs={"sigma": 0.1})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.steps = 5  # type: ignore[misc]
+    assert hash(cfg) == hash(TrainConfig(steps=4, batch_size=16, lr=0.01, loss_kwargs={"sigma": 0.1}))
+    longer = dataclasses.replace(cfg, steps=8)
+    assert longer.steps == 8 and longer.lr == 0.01 and cfg.steps == 4
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        dataclasses.replace(cfg, steps=0)  # replace runs the checks again
+    assert isinstance(TrainConfig(steps=1, checkpoint_path=str(tmp_path / "a.pt")).checkpoint_path, Path)
+    assert TrainConfig(steps=1, lr=1).lr == 1.0 and isinstance(TrainConfig(steps=1, lr=1).lr, float)
+
+
+def test_train_takes_a_config_or_its_fields_and_gives_the_same_run():
+    cfg = TrainConfig(steps=6, batch_size=16, lr=3e-3, seed=2)
+    a = train(small_net(), GMM, "ssm", cfg)
+    b = train(small_net(), GMM, "ssm", steps=6, batch_size=16, lr=3e-3, seed=2)
+    c = train(small_net(), GMM, "ssm", TrainConfig(steps=3, batch_size=16, lr=3e-3, seed=2), steps=6)
+    assert a.losses == b.losses == c.losses and a.config == b.config == c.config
+    with pytest.raises(TypeError, match="unexpected keyword argument 'stpes'"):
+        train(small_net(), GMM, "ssm", stpes=3)
+
+
+def test_record_holds_every_resume_key_as_plain_data():
+    rec = TrainConfig(steps=3, ema_decay=0.9).record("ssm", 1, small_net(), GMM)
+    assert set(RESUME_KEYS) <= set(rec) and rec["steps"] == 3 and rec["model"] == small_net().config
+    buffer = io.BytesIO()
+    torch.save(rec, buffer)
+    buffer.seek(0)
+    assert torch.load(buffer, weights_only=True) == rec
+    for key in RESUME_KEYS:
+        changed = {**rec, key: "something else"}
+        with pytest.raises(ValueError, match=f"trained with {key}="):
+            TrainConfig.check_resumable(changed, rec, Path("x.pt"))
+    TrainConfig.check_resumable({**rec, "steps": 99}, rec, Path("x.pt"))  # steps may change
+
+
+def test_write_checkpoint_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "sub" / "c.pt"
+    assert write_checkpoint(path, {"a": torch.ones(2)}) == path
+    assert torch.equal(torch.load(path, weights_only=True)["a"], torch.ones(2))
+
+    def crash(obj, f, *args, **kwargs):
+        Path(f).write_bytes(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        write_checkpoint(path, {"a": torch.zeros(2)})
+    assert torch.equal(torch.load(path, weights_only=True)["a"], torch.ones(2)), "the old checkpoint was damaged"
+    with pytest.raises(TypeError, match="path"):
+        write_checkpoint(3, {})

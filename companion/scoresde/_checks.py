@@ -32,6 +32,12 @@ __all__ = [
     "check_same_device",
     "check_generator",
     "check_bool",
+    "check_optional_bool",
+    "check_real",
+    "check_float_dtype",
+    "check_eps",
+    "draw_device",
+    "as_column",
     "check_shape",
     "check_positive_int",
     "check_positive_float",
@@ -161,6 +167,47 @@ def check_bool(flag: Any, name: str) -> bool:
     return flag
 
 
+def check_optional_bool(flag: Any, name: str) -> bool | None:
+    """Return ``flag`` if it is a ``bool`` or ``None``, else raise ``TypeError``."""
+    if flag is not None and not isinstance(flag, bool):
+        raise TypeError(f"{name} must be a bool or None, got {type(flag).__name__}")
+    return flag
+
+
+def check_float_dtype(dtype: Any, name: str = "dtype") -> torch.dtype:
+    """Return ``dtype`` if it is a floating ``torch.dtype`` (float16/32/64, bfloat16), else raise ``TypeError``."""
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"{name} must be a floating torch.dtype, got {dtype}")
+    return dtype
+
+
+def draw_device(
+    generator: torch.Generator | None,
+    device: torch.device | str | None,
+    dtype: torch.dtype,
+    *,
+    default: torch.device | None = None,
+) -> torch.device:
+    """The device to draw random numbers on, after checking ``dtype`` and that the generator agrees.
+
+    ``device`` when given, else the generator's, else ``default``, else the CPU.
+    """
+    check_float_dtype(dtype)
+    if device is None:
+        if isinstance(generator, torch.Generator):
+            device = generator.device
+        else:
+            device = default if default is not None else torch.device("cpu")
+    device = torch.device(device)
+    check_generator(generator, device)
+    return device
+
+
+def as_column(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """A per-sample vector ``(batch,)`` viewed as ``(batch, 1, ..., 1)`` to broadcast against ``like``."""
+    return v.reshape(-1, *([1] * (like.ndim - 1)))
+
+
 def check_shape(shape: Any, name: str = "shape") -> tuple[int, ...]:
     """Return ``shape`` as a tuple if it is a non-empty tuple/list/``torch.Size`` of positive ints, else raise."""
     if isinstance(shape, int) or not isinstance(shape, (tuple, list, torch.Size)):
@@ -182,8 +229,8 @@ def check_positive_int(n: Any, name: str, *, minimum: int = 1) -> int:
     return int(n)
 
 
-def check_positive_float(x: Any, name: str, *, allow_zero: bool = False) -> float:
-    """Return ``float(x)`` if ``x`` is a finite real number > 0 (or >= 0 with ``allow_zero``)."""
+def check_real(x: Any, name: str) -> float:
+    """Return ``float(x)`` if ``x`` is a finite real number (not a bool; a one-element floating tensor counts)."""
     if isinstance(x, bool) or not isinstance(x, Real):
         if isinstance(x, torch.Tensor) and x.numel() == 1 and torch.is_floating_point(x):
             x = float(x)
@@ -192,10 +239,25 @@ def check_positive_float(x: Any, name: str, *, allow_zero: bool = False) -> floa
     value = float(x)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_positive_float(x: Any, name: str, *, allow_zero: bool = False) -> float:
+    """Return ``float(x)`` if ``x`` is a finite real number > 0 (or >= 0 with ``allow_zero``)."""
+    value = check_real(x, name)
     if value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {bound}, got {value}")
     return value
+
+
+def check_eps(eps: Any, T: float, name: str = "eps") -> float:
+    """Return ``float(eps)`` if it lies in the open interval :math:`(0, T)` (the smallest time a sampler, a
+    likelihood or a time-weighted loss reaches), else raise."""
+    eps = check_positive_float(eps, name)
+    if eps >= T:
+        raise ValueError(f"{name} must be in (0, T) = (0, {T:g}), got {eps}")
+    return eps
 
 
 def check_choice(value: Any, name: str, choices: Iterable[str]) -> str:

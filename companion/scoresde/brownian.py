@@ -32,7 +32,15 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from ._checks import check_generator, check_positive_int, check_shape, check_steps, check_tensor
+from ._checks import (
+    as_column,
+    check_generator,
+    check_positive_int,
+    check_shape,
+    check_steps,
+    check_tensor,
+    draw_device,
+)
 
 __all__ = ["BrownianPath", "as_time_grid"]
 
@@ -147,23 +155,13 @@ class BrownianPath:
         Returns:
             A :class:`BrownianPath` with ``dW`` of shape ``(len(ts) - 1, *shape)``.
         """
-        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-            raise TypeError(f"dtype must be a floating torch.dtype, got {dtype}")
+        device = draw_device(generator, device, dtype, default=ts.device if isinstance(ts, torch.Tensor) else None)
         shape = check_shape(shape)
-        if device is None:
-            if isinstance(generator, torch.Generator):
-                device = generator.device
-            elif isinstance(ts, torch.Tensor):
-                device = ts.device
-            else:
-                device = torch.device("cpu")
-        device = torch.device(device)
-        check_generator(generator, device)
         grid = as_time_grid(ts, "ts", device=device)
         check_steps(grid.numel() - 1, "len(ts) - 1", max_steps)
         h = torch.diff(grid).abs().to(dtype)
         z = torch.randn((grid.numel() - 1, *shape), generator=generator, dtype=dtype, device=device)
-        dW = z * h.sqrt().reshape(-1, *([1] * len(shape)))
+        dW = z * as_column(h.sqrt(), z)
         return cls(grid, dW)
 
     # ------------------------------------------------------------------ views

@@ -1,4 +1,13 @@
-r"""Command line: train a score-based SDE model on a 2-D toy or the 8x8 digits, sample from it, draw the samples.
+r"""The package's one command line: train, sample, draw, and regenerate the committed checkpoints.
+
+Commands (``python -m scoresde.cli COMMAND --help`` lists every option with its default):
+
+* ``train``: a time-conditional score model :math:`s_\theta(x,t)` of an SDE on a 2-D toy or the 8x8 digits
+  (chapters 5 and 7);
+* ``sample``: sample from a ``train`` checkpoint, draw the samples, save them;
+* ``train-score``: a score network :math:`s_\theta(x)` (no time input) with one of chapter 2's losses, on a CPU,
+  a GPU or, under ``torchrun --nproc_per_node=N -m scoresde.cli train-score``, several GPUs;
+* ``checkpoints``: retrain the committed checkpoints of chapters 2, 5 and 7 (:data:`CHECKPOINT_RUNS`).
 
 A GPU user's path through chapter 5, one command per step::
 
@@ -16,6 +25,8 @@ checkpoint whose configuration also records the toy, the SDE and the objective, 
 The committed checkpoints of chapter 5 were written by :data:`CH05_COMMANDS`. Chapter 7 trains on images,
 ``--data digits`` (a :class:`~scoresde.nets.TimeScoreConv` on :class:`~scoresde.data.Digits`, with
 ``--objective dsm|ssm|ssm-vr`` and ``--n-projections``); its checkpoints were written by :data:`CH07_COMMANDS`.
+Chapter 2's were written by :func:`scoresde.checkpoints.make_ch2.make`; ``python -m scoresde.cli checkpoints``
+reruns any of them (``--only ch02_ssm ch07_vp_dsm``).
 """
 
 from __future__ import annotations
@@ -23,8 +34,10 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shlex
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,15 +45,16 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_positive_int
+from .checkpoints import CHECKPOINT_DIR, make_ch2
 from .data import TOY_NAMES, Digits, make_toy
 from .losses import sde_score_matching
-from .nets import TimeScoreConv, TimeScoreMLP
+from .nets import ScoreMLP, TimeScoreConv, TimeScoreMLP
 from .sampling.reverse import predictor_corrector_sample, probability_flow_sample, reverse_sde_sample
 from .sde import SDE, VESDE, VPSDE, SubVPSDE
-from .train import load_checkpoint, load_trained, train
+from .train import LOSS_NAMES, OPTIMIZERS, TrainResult, init_distributed, load_checkpoint, load_trained, train, write_checkpoint
 
-__all__ = ["SDE_NAMES", "SAMPLERS", "DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "make_sde",
-           "load_score_model", "image_grid", "draw", "ema_warning", "main"]
+__all__ = ["SDE_NAMES", "SAMPLERS", "DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "CHECKPOINT_RUNS",
+           "make_sde", "load_score_model", "image_grid", "draw", "ema_warning", "committed_argv", "main"]
 
 SDE_NAMES: tuple[str, ...] = ("vp", "subvp", "ve")
 SAMPLERS: tuple[str, ...] = ("sde", "pc", "ode")
@@ -62,8 +76,7 @@ DATA_NAMES: tuple[str, ...] = (*TOY_NAMES, "digits")
 #: ``--objective``: denoising, sliced, and sliced with variance reduction (book: eq-ssm-vr).
 OBJECTIVES: tuple[str, ...] = ("dsm", "ssm", "ssm-vr")
 
-#: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch07_*.pt`` (CPU, seed 0), run by
-#: ``python -m scoresde.checkpoints.make_ch7``.
+#: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch07_*.pt`` (CPU, seed 0).
 CH07_COMMANDS: dict[str, str] = {
     name: (
         f"python -m scoresde.cli train --data digits --sde vp --objective {objective} --steps 4000 "
@@ -72,6 +85,23 @@ CH07_COMMANDS: dict[str, str] = {
     )
     for name, objective in (("ch07_vp_dsm", "dsm"), ("ch07_vp_ssm", "ssm"), ("ch07_vp_ssm_vr", "ssm-vr"))
 }
+
+#: Every committed checkpoint that ``python -m scoresde.cli checkpoints`` can retrain: chapter 2's runs
+#: (:data:`scoresde.checkpoints.make_ch2.RUNS`), then :data:`CH05_COMMANDS` and :data:`CH07_COMMANDS`.
+CHECKPOINT_RUNS: tuple[str, ...] = (*make_ch2.RUNS, *CH05_COMMANDS, *CH07_COMMANDS)
+
+
+def committed_argv(name: str, out_dir: str | os.PathLike[str] = CHECKPOINT_DIR, steps: int | None = None) -> list[str]:
+    """The arguments of ``python -m scoresde.cli`` that wrote the chapter-5 or chapter-7 checkpoint ``name``,
+    writing to ``out_dir`` instead and, if given, training for ``steps`` steps."""
+    commands = {**CH05_COMMANDS, **CH07_COMMANDS}
+    if name not in commands:
+        raise ValueError(f"no command for checkpoint {name!r}; expected one of {tuple(commands)}")
+    argv = shlex.split(commands[name])[3:]  # drop "python -m scoresde.cli"
+    argv[argv.index("--checkpoint") + 1] = str(Path(out_dir) / f"{name}.pt")
+    if steps is not None:
+        argv[argv.index("--steps") + 1] = str(check_positive_int(steps, "steps"))
+    return argv
 
 
 def _dataset(name: str) -> Any:
@@ -116,10 +146,7 @@ def load_score_model(
     cli = ckpt["config"].get("cli")
     if not isinstance(cli, dict) or "sde" not in cli:
         raise ValueError(f"{path} was not written by `python -m scoresde.cli train` (no SDE recorded)")
-    model = load_trained(path, ema=ema, map_location=map_location)
-    # keep the dtype the weights were saved in, whatever torch's default dtype is now
-    dtype = next(v.dtype for v in ckpt["model"].values() if torch.is_floating_point(v))
-    return model.to(dtype=dtype), make_sde(cli["sde"]), cli
+    return load_trained(path, ema=ema, map_location=map_location), make_sde(cli["sde"]), cli
 
 
 def _sample(model: nn.Module, sde: SDE, sampler: str, n: int, n_steps: int, snr: float, device: torch.device,
@@ -234,7 +261,43 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=1, help="seed of the prior draw and the sampler's noise")
     s.add_argument("--out", default=None, help="save the samples as a tensor file (torch.load(..., weights_only=True))")
     _add_sampling_args(s)
+    _add_train_score_parser(sub)
+    c = sub.add_parser("checkpoints", help="retrain the committed checkpoints of chapters 2, 5 and 7",
+                       description="Retrain the committed checkpoints (one CPU thread, seed 0, as committed) and "
+                                   "print the CPU time of each.", formatter_class=_formatter)
+    c.add_argument("--only", nargs="+", choices=CHECKPOINT_RUNS, default=list(CHECKPOINT_RUNS), metavar="NAME",
+                   help=f"which checkpoints: {', '.join(CHECKPOINT_RUNS)}")
+    c.add_argument("--out", default=str(CHECKPOINT_DIR), help="directory to write them to")
+    c.add_argument("--steps", type=int, default=None, help="override the number of steps (a quick check)")
     return p
+
+
+def _add_train_score_parser(sub: Any) -> None:
+    p = sub.add_parser("train-score", help="train a score network s(x) (no time input) with a chapter-2 loss",
+                       description="Train an MLP score network s(x) on a 2-D toy with SSM, SSM-VR, DSM or ISM "
+                                   "(chapter 2). Several processes: torchrun --nproc_per_node=N -m scoresde.cli "
+                                   "train-score ...", formatter_class=_formatter)
+    p.add_argument("--data", default="three_gaussians", choices=TOY_NAMES, help="2-D training data")
+    p.add_argument("--loss", default="ssm", choices=LOSS_NAMES, help="score-matching loss")
+    p.add_argument("--sigma", type=float, default=None, help="noise level of dsm")
+    p.add_argument("--method", default=None, choices=("auto", "jvp", "vjp"), help="SSM path of ssm and ssm_vr")
+    p.add_argument("--steps", type=int, default=2000, help="optimiser steps")
+    p.add_argument("--batch-size", type=int, default=256, help="points per step (all ranks together)")
+    p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    p.add_argument("--optimizer", default="adam", choices=OPTIMIZERS, help="optimiser")
+    p.add_argument("--hidden", type=int, default=128, help="hidden width")
+    p.add_argument("--depth", type=int, default=3, help="hidden layers")
+    p.add_argument("--ema-decay", type=float, default=None, help="decay of the weights' moving average (none: off)")
+    p.add_argument("--grad-clip", type=float, default=None, help="clip the gradient norm to this (none: off)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights, batches and probes")
+    p.add_argument("--device", default="cpu", type=_device, help="cpu, cuda or cuda:N (under torchrun: cuda:LOCAL_RANK)")
+    p.add_argument("--backend", default=None, choices=("nccl", "gloo"),
+                   help="process-group backend under torchrun (default: nccl with CUDA, else gloo)")
+    p.add_argument("--checkpoint", default=None, help="checkpoint file (written by rank 0)")
+    p.add_argument("--checkpoint-every", type=int, default=None, help="also write one every this many steps")
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                   help="show a progress bar (default: shown when stderr is a terminal, hidden in CI and notebooks)")
 
 
 def ema_warning(steps: int, decay: float) -> str | None:
@@ -271,9 +334,7 @@ def _record(path: Path, cli: dict[str, Any]) -> None:
     """Add the cli config to a checkpoint written by :func:`scoresde.train.train` (atomically)."""
     ckpt = load_checkpoint(path)
     ckpt["config"]["cli"] = cli
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(ckpt, tmp)
-    os.replace(tmp, path)
+    write_checkpoint(path, ckpt)
 
 
 def _train(args: argparse.Namespace) -> dict[str, Any]:
@@ -290,12 +351,11 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
                                   variance_reduction=objective == "ssm-vr", generator=generator)
 
     loss.__qualname__ = f"sde_score_matching[{args.sde},{objective},{weighting}]"
-    # float32 like the toy data, whatever torch's default dtype is
-    init = torch.Generator().manual_seed(args.seed)
+    init = torch.Generator().manual_seed(args.seed)  # the nets are float32 unless told otherwise, like the data
     if data_name == "digits":
-        model: nn.Module = TimeScoreConv(1, args.hidden, args.depth, generator=init).float()
+        model: nn.Module = TimeScoreConv(1, args.hidden, args.depth, generator=init)
     else:
-        model = TimeScoreMLP(2, args.hidden, args.depth, generator=init).float()
+        model = TimeScoreMLP(2, args.hidden, args.depth, generator=init)
     path = Path(args.checkpoint)
     warning = ema_warning(args.steps, args.ema_decay)
     if warning is not None:
@@ -313,8 +373,9 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     return cli
 
 
-def main(argv: list[str] | None = None) -> torch.Tensor | None:
-    """Entry point of ``python -m scoresde.cli``; returns the samples when a figure or file was asked for.
+def main(argv: list[str] | None = None) -> torch.Tensor | TrainResult | None:
+    """Entry point of ``python -m scoresde.cli``. Returns what the command made: the samples of ``train`` and
+    ``sample`` when a figure or file was asked for, the :class:`~scoresde.train.TrainResult` of ``train-score``.
 
     A user error (a bad value, a missing or unwritable file, an unavailable device) is reported as argparse
     reports one: a one-line message and exit status 2, never a traceback.
@@ -322,7 +383,7 @@ def main(argv: list[str] | None = None) -> torch.Tensor | None:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return _main(args)
+        return _COMMANDS[args.command](args)
     except (ValueError, TypeError, FileNotFoundError, IsADirectoryError, NotADirectoryError) as err:
         parser.error(f"{args.command}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
 
@@ -340,14 +401,20 @@ def _device(text: str) -> torch.device:
     return dev
 
 
-def _main(args: argparse.Namespace) -> torch.Tensor | None:
+def _cmd_train(args: argparse.Namespace) -> torch.Tensor | None:
+    _check_sampling_args(args)
+    _train(args)
+    return None if args.figure is None else _cmd_sample(args)
+
+
+def _check_sampling_args(args: argparse.Namespace) -> None:
     check_positive_int(args.n_steps, "--n-steps")
     check_positive_int(args.n_samples, "--n-samples")
-    if args.command == "train":
-        _train(args)
-        if args.figure is None:
-            return None
-    elif args.figure is None and args.out is None:
+
+
+def _cmd_sample(args: argparse.Namespace) -> torch.Tensor:
+    _check_sampling_args(args)
+    if args.command == "sample" and args.figure is None and args.out is None:
         raise SystemExit("sample: give --figure and/or --out (where the samples go)")
     device = torch.device(args.device)
     model, sde, cli = load_score_model(args.checkpoint, map_location=device)
@@ -368,6 +435,48 @@ def _main(args: argparse.Namespace) -> torch.Tensor | None:
         print(f"samples {out}")
     return x
 
+
+def _cmd_train_score(args: argparse.Namespace) -> TrainResult:
+    rank, _, _ = init_distributed(args.backend)
+    model = ScoreMLP(2, args.hidden, args.depth, generator=torch.Generator().manual_seed(args.seed))
+    loss_kwargs: dict[str, Any] = {"sigma": args.sigma} if args.sigma is not None else {}
+    if args.method is not None:
+        loss_kwargs["method"] = args.method
+    try:
+        result = train(
+            model, make_toy(args.data), args.loss, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+            optimizer=args.optimizer, loss_kwargs=loss_kwargs, ema_decay=args.ema_decay, grad_clip=args.grad_clip,
+            seed=args.seed, device=args.device, checkpoint_path=args.checkpoint,
+            checkpoint_every=args.checkpoint_every, resume=args.resume,
+            progress=_progress(getattr(args, "progress", None)),
+        )
+        if rank == 0:
+            print(f"step {result.step}: loss {result.losses[-1]:.6g}")
+    finally:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+    return result
+
+
+def _cmd_checkpoints(args: argparse.Namespace) -> None:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as committed: small problems, one thread is fast and the same on every machine
+    try:
+        for name in args.only:
+            t0 = time.process_time()
+            if name in make_ch2.RUNS:
+                result = make_ch2.make(name, args.out, steps=args.steps)
+                print(f"{name}: {result.step} steps, final loss {result.losses[-1]:.4g}")
+            else:
+                main(committed_argv(name, args.out, args.steps))
+            print(f"{name}: {time.process_time() - t0:.0f} s CPU time -> {Path(args.out) / name}.pt")
+    finally:
+        torch.set_num_threads(threads)
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
+    "train": _cmd_train, "sample": _cmd_sample, "train-score": _cmd_train_score, "checkpoints": _cmd_checkpoints,
+}
 
 if __name__ == "__main__":
     main()

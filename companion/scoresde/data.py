@@ -29,10 +29,10 @@ import torch
 from ._checks import (
     check_bool,
     check_choice,
-    check_generator,
     check_positive_float,
     check_positive_int,
     check_tensor,
+    draw_device,
 )
 
 __all__ = [
@@ -51,19 +51,6 @@ __all__ = [
     "digits_to_unit",
     "Digits",
 ]
-
-
-def _placement(
-    generator: torch.Generator | None, device: torch.device | str | None, dtype: torch.dtype
-) -> torch.device:
-    """The device to draw on (the generator's, unless given) after checking that they agree."""
-    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype}")
-    if device is None:
-        device = generator.device if isinstance(generator, torch.Generator) else torch.device("cpu")
-    device = torch.device(device)
-    check_generator(generator, device)
-    return device
 
 
 class ToyDistribution(ABC):
@@ -88,7 +75,7 @@ class ToyDistribution(ABC):
             dtype: floating dtype of the result.
         """
         n = check_positive_int(n, "n")
-        device = _placement(generator, device, dtype)
+        device = draw_device(generator, device, dtype)
         return self._sample(n, generator, device, dtype)
 
     @abstractmethod
@@ -420,7 +407,7 @@ def digits_to_unit(
     if levels.numel() and bool(((levels < 0) | (levels >= DIGIT_LEVELS)).any()):
         raise ValueError(f"levels must lie in 0 … {DIGIT_LEVELS - 1}")
     check_bool(dequantize, "dequantize")
-    _placement(generator, levels.device, dtype)
+    draw_device(generator, levels.device, dtype)
     k = levels.to(dtype)
     if not dequantize:
         return 2 * k / (DIGIT_LEVELS - 1) - 1

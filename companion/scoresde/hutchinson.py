@@ -40,6 +40,7 @@ from ._checks import (
     check_positive_int,
     check_shape,
     check_tensor,
+    draw_device,
 )
 
 __all__ = ["ProbeDist", "PROBE_DISTS", "sample_probes", "probes_for", "jacobian_trace", "hutchinson_trace"]
@@ -74,16 +75,11 @@ def sample_probes(
         A tensor of the given shape.
     """
     check_choice(dist, "dist", PROBE_DISTS)
-    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype}")
+    device = draw_device(generator, device, dtype)
     shape = check_shape(shape)
     check_positive_int(event_dims, "event_dims")
     if event_dims > len(shape):
         raise ValueError(f"event_dims={event_dims} exceeds the number of dimensions of shape {shape}")
-    if device is None:
-        device = generator.device if generator is not None else torch.device("cpu")
-    device = torch.device(device)
-    check_generator(generator, device)
     if dist == "rademacher":
         bits = torch.randint(0, 2, shape, generator=generator, device=device)
         return (2 * bits - 1).to(dtype)

@@ -35,16 +35,20 @@ from typing import Literal
 import torch
 
 from ._checks import (
-    DivergenceError,
     check_callable,
     check_choice,
+    check_eps,
     check_generator,
     check_positive_float,
     check_positive_int,
     check_tensor,
 )
 from .hutchinson import PROBE_DISTS, ProbeDist, hutchinson_trace, jacobian_trace, probes_for
-from .sde import SDE
+from .sde import (
+    SDE,
+    check_forward_sde,
+)
+from .solvers.adaptive import dopri5
 
 __all__ = ["DIVERGENCES", "LikelihoodResult", "log_likelihood"]
 
@@ -135,18 +139,13 @@ def log_likelihood(
     Returns:
         A :class:`LikelihoodResult`.
     """
-    if not isinstance(sde, SDE):
-        raise TypeError(f"sde must be a scoresde.sde.SDE, got {type(sde).__name__}")
-    if sde.time_direction != 1:
-        raise ValueError("sde must be the forward SDE (the likelihood uses its probability-flow ODE)")
+    check_forward_sde(sde, "the likelihood uses its probability-flow ODE")
     check_callable(score_fn, "score_fn")
     check_tensor(x, "x", min_dim=2)
     check_choice(divergence, "divergence", DIVERGENCES)
     n_probes = check_positive_int(n_probes, "n_probes")
     check_choice(dist, "dist", PROBE_DISTS)
-    eps = check_positive_float(eps, "eps")
-    if eps >= sde.T:
-        raise ValueError(f"eps must be in (0, T) = (0, {sde.T:g}), got {eps}")
+    eps = check_eps(eps, sde.T)
     rtol = check_positive_float(rtol, "rtol")
     atol = check_positive_float(atol, "atol")
     if prior_logp is None and type(sde).prior_logp is SDE.prior_logp:
@@ -157,8 +156,6 @@ def log_likelihood(
         if divergence != "hutchinson":
             raise ValueError("probes are used only with divergence='hutchinson'")
         probes = probes_for(x, n_probes, dist, generator, probes)
-
-    from torchdiffeq import odeint  # the adaptive solver (a maintained library; imported on use)
 
     flow = sde.reverse(score_fn, probability_flow=True)
     batch = x.shape[0]
@@ -186,17 +183,8 @@ def log_likelihood(
             div, dy = hutchinson_trace(drift, y, n_probes, dist, generator=g, method="jvp", return_output=True)
         return dy, div.to(y.dtype)
 
-    ts = torch.tensor([eps, sde.T], dtype=x.dtype, device=x.device)
     state0 = (x.detach(), x.new_zeros(batch))
-    options = {"step_t": ts, "first_step": 0.01 * (sde.T - eps)}  # stay inside [eps, T]
-    try:
-        xs, ls = odeint(field, state0, ts, rtol=rtol, atol=atol, method="dopri5", options=options)
-    except AssertionError as err:  # torchdiffeq signals a collapsed step size by an assertion
-        raise DivergenceError(f"dopri5 failed ({err}): the probability-flow field became non-finite or too "
-                              "stiff; check score_fn, or raise eps") from err
-    z, delta = xs[-1], ls[-1]
-    if not (bool(torch.isfinite(z).all()) and bool(torch.isfinite(delta).all())):
-        raise DivergenceError("the probability-flow ODE produced non-finite values; check score_fn and eps")
+    z, delta = dopri5(field, state0, eps, sde.T, rtol=rtol, atol=atol, advice="check score_fn, or raise eps")
     p = check_tensor(prior(z), "the output of prior_logp", ndim=1)
     if p.shape != (batch,) or p.device != z.device:
         raise ValueError(f"prior_logp must return a tensor of shape ({batch},) on {z.device}, got {tuple(p.shape)} on {p.device}")

@@ -51,9 +51,11 @@ from typing import Literal
 import torch
 
 from ._checks import (
+    as_column,
     check_bool,
     check_callable,
     check_choice,
+    check_eps,
     check_generator,
     check_noise_level,
     check_output_like,
@@ -312,7 +314,7 @@ def denoising_score_matching(
     """
     _check_common(score_fn, x, reduction)
     check_generator(generator, x.device)
-    batch, event = x.shape[0], tuple(x.shape[1:])
+    batch = x.shape[0]
     if isinstance(sigma, torch.Tensor) and sigma.numel() != 1:
         check_tensor(sigma, "sigma", ndim=1)
         check_same_device(("x", x), ("sigma", sigma))
@@ -321,7 +323,7 @@ def denoising_score_matching(
         if bool((sigma <= 0).any()):
             raise ValueError("every entry of sigma must be > 0")
         check_noise_level(float(sigma.min()), x.dtype, "the smallest entry of sigma")
-        sig = sigma.detach().to(x.dtype).reshape(batch, *([1] * len(event)))
+        sig = as_column(sigma.detach().to(x.dtype), x)
     else:
         level = check_noise_level(check_positive_float(sigma, "sigma"), x.dtype)
         sig = torch.as_tensor(level, dtype=x.dtype, device=x.device)
@@ -389,18 +391,15 @@ def sde_score_matching(
     Returns:
         The objective, differentiable with respect to the parameters of ``score_fn``.
     """
-    from .sde import SDE  # the mathematical objects' layer, below this one
+    from .sde import check_forward_sde  # the mathematical objects' layer, below this one
 
-    if not isinstance(sde, SDE):
-        raise TypeError(f"sde must be a scoresde.sde.SDE, got {type(sde).__name__}")
+    sde = check_forward_sde(sde, "the objective adds noise along it")
     check_callable(score_fn, "score_fn")
     check_tensor(x, "x", min_dim=2)
     check_choice(reduction, "reduction", REDUCTIONS)
     check_choice(objective, "objective", ("dsm", "ssm"))
     check_choice(weighting, "weighting", ("sigma2", "likelihood"))
-    eps = check_positive_float(eps, "eps")
-    if eps >= sde.T:
-        raise ValueError(f"eps must be in (0, T) = (0, {sde.T:g}), got {eps}")
+    eps = check_eps(eps, sde.T)
     n = check_positive_int(n_projections, "n_projections")
     check_choice(dist, "dist", PROBE_DISTS)
     check_bool(variance_reduction, "variance_reduction")
@@ -410,12 +409,12 @@ def sde_score_matching(
     if weighting == "likelihood" and sde.noise_type != "scalar":
         raise ValueError(f"weighting='likelihood' needs a scalar diffusion g(t); {type(sde).__name__} has "
                          f"noise_type {sde.noise_type!r}")
-    batch, event = x.shape[0], tuple(x.shape[1:])
+    batch = x.shape[0]
     xd = x.detach()
     t = eps + (sde.T - eps) * torch.rand(batch, generator=generator, dtype=x.dtype, device=x.device)
     z = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
     mean, std = sde.marginal_prob(xd, t)
-    col = std.reshape(batch, *([1] * len(event)))
+    col = as_column(std, x)
     xt = mean + col * z
     lam = std.square() if weighting == "sigma2" else sde.g(xt, t).square()
     if objective == "dsm":

@@ -14,21 +14,25 @@ r"""Small score networks: an MLP :math:`S_\theta:\mathbb{R}^d\to\mathbb{R}^d` an
   with the time embedding added to every hidden layer as a per-channel shift.
 
 Every network records its constructor arguments in :attr:`config`, and :func:`from_config` rebuilds it, so a
-checkpoint (:mod:`scoresde.train`) holds only plain data and tensors. A ``generator`` argument makes the
-initialisation reproducible without touching the global RNG (same distribution as PyTorch's default
-``nn.Linear`` initialisation: :math:`U(-1/\sqrt{\text{fan-in}}, 1/\sqrt{\text{fan-in}})`).
+checkpoint (:mod:`scoresde.train`) holds only plain data and tensors. The initialisation is a function of the
+arguments alone: drawn from ``generator`` (a fresh one seeded with 0 when ``None``), with the same law as
+PyTorch's default ``nn.Linear`` initialisation, :math:`U(-1/\sqrt{\text{fan-in}}, 1/\sqrt{\text{fan-in}})`;
+building a network neither reads nor advances the global RNG.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import torch
 from torch import nn
 
 from ._checks import (
     check_choice,
+    check_float_dtype,
     check_generator,
     check_module_input,
     check_positive_float,
@@ -58,9 +62,28 @@ ACTIVATIONS: tuple[str, ...] = tuple(_ACTIVATIONS)
 EMBEDDINGS: tuple[str, ...] = ("fourier", "sinusoidal")
 
 
-def _init_linear(layer: nn.Linear, generator: torch.Generator | None) -> None:
-    if generator is None:
-        return
+InitT = TypeVar("InitT", bound=Callable[..., None])
+
+
+def _pure_init(init: InitT) -> InitT:
+    """Run a constructor with its ``generator`` (seed 0 when ``None``) and ``dtype`` (float32 unless given; never
+    torch's default dtype), leaving the global CPU RNG as it was (PyTorch's layers draw a default initialisation
+    from it, which the generator's draws then replace)."""
+
+    @functools.wraps(init)
+    def wrapper(self: nn.Module, *args: Any, generator: torch.Generator | None = None,
+                dtype: torch.dtype = torch.float32, **kwargs: Any) -> None:
+        if generator is None:
+            generator = torch.Generator().manual_seed(0)
+        check_generator(generator, torch.device("cpu"))
+        check_float_dtype(dtype)
+        with torch.random.fork_rng(devices=[]):
+            init(self, *args, generator=generator, dtype=dtype, **kwargs)
+
+    return cast(InitT, wrapper)
+
+
+def _init_linear(layer: nn.Linear, generator: torch.Generator) -> None:
     bound = 1.0 / math.sqrt(layer.in_features)
     with torch.no_grad():
         nn.init.uniform_(layer.weight, -bound, bound, generator=generator)
@@ -68,11 +91,11 @@ def _init_linear(layer: nn.Linear, generator: torch.Generator | None) -> None:
 
 
 def _mlp(
-    sizes: list[int], activation: str, generator: torch.Generator | None, *, last_activation: bool = False
+    sizes: list[int], activation: str, generator: torch.Generator, dtype: torch.dtype, *, last_activation: bool = False
 ) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        lin = nn.Linear(a, b)
+        lin = nn.Linear(a, b, dtype=dtype)
         _init_linear(lin, generator)
         layers.append(lin)
         if i < len(sizes) - 2 or last_activation:
@@ -85,8 +108,6 @@ def _check_init(dim: Any, hidden: Any, depth: Any, activation: Any, generator: A
     check_positive_int(hidden, "hidden")
     check_positive_int(depth, "depth")
     check_choice(activation, "activation", ACTIVATIONS)
-    if generator is not None:
-        check_generator(generator, torch.device("cpu"))
 
 
 def _check_points(x: Any, dim: int) -> torch.Tensor:
@@ -105,9 +126,11 @@ class ScoreMLP(nn.Module):
         hidden: width of each hidden layer.
         depth: number of hidden layers (>= 1).
         activation: one of :data:`ACTIVATIONS` (smooth functions only).
-        generator: a CPU ``torch.Generator`` for a reproducible initialisation (``None``: global RNG).
+        generator: a CPU ``torch.Generator`` for the initialisation (``None``: one seeded with 0).
+        dtype: the floating dtype of the parameters (float32 unless given; torch's default dtype plays no part).
     """
 
+    @_pure_init
     def __init__(
         self,
         dim: int,
@@ -116,13 +139,15 @@ class ScoreMLP(nn.Module):
         activation: str = "silu",
         *,
         generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
+        assert generator is not None  # @_pure_init supplies one
         _check_init(dim, hidden, depth, activation, generator)
         self.dim = int(dim)
         self._config = {"class": "ScoreMLP", "dim": int(dim), "hidden": int(hidden), "depth": int(depth),
                         "activation": activation}
-        self.net = _mlp([dim] + [hidden] * depth + [dim], activation, generator)
+        self.net = _mlp([dim] + [hidden] * depth + [dim], activation, generator, dtype)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -141,18 +166,22 @@ class GaussianFourierEmbedding(nn.Module):
     Args:
         embed_dim: output size :math:`n` (even).
         scale: :math:`s`, the frequency scale.
-        generator: a CPU generator for :math:`W`.
+        generator: a CPU generator for :math:`W` (``None``: one seeded with 0).
+        dtype: the floating dtype of :math:`W`.
     """
 
     W: torch.Tensor  # a buffer (fixed random frequencies)
 
-    def __init__(self, embed_dim: int, scale: float = 16.0, *, generator: torch.Generator | None = None) -> None:
+    @_pure_init
+    def __init__(self, embed_dim: int, scale: float = 16.0, *, generator: torch.Generator | None = None,
+                 dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
+        assert generator is not None  # @_pure_init supplies one
         check_positive_int(embed_dim, "embed_dim", minimum=2)
         if embed_dim % 2:
             raise ValueError(f"embed_dim must be even, got {embed_dim}")
         scale = check_positive_float(scale, "scale")
-        self.register_buffer("W", scale * torch.randn(embed_dim // 2, generator=generator))
+        self.register_buffer("W", scale * torch.randn(embed_dim // 2, generator=generator, dtype=dtype))
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
         proj = 2 * math.pi * t[:, None] * self.W.to(t.dtype)[None, :]
@@ -163,12 +192,14 @@ class SinusoidalEmbedding(nn.Module):
     r"""The transformer/DDPM embedding of a scalar time,
     :math:`\gamma(t)_k=\sin(\tau t\,\omega_k)`, :math:`\gamma(t)_{k+n/2}=\cos(\tau t\,\omega_k)`,
     :math:`\omega_k = P^{-k/(n/2)}`, with :math:`\tau` = ``time_scale`` (1000 maps :math:`t\in[0,1]` to the
-    range of DDPM's integer steps) and :math:`P` = ``max_period``.
+    range of DDPM's integer steps) and :math:`P` = ``max_period``; ``dtype`` (float32 unless given) is the dtype of
+    the frequency buffer.
     """
 
     freqs: torch.Tensor  # a buffer
 
-    def __init__(self, embed_dim: int, time_scale: float = 1000.0, max_period: float = 10000.0) -> None:
+    def __init__(self, embed_dim: int, time_scale: float = 1000.0, max_period: float = 10000.0, *,
+                 dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         check_positive_int(embed_dim, "embed_dim", minimum=2)
         if embed_dim % 2:
@@ -176,7 +207,8 @@ class SinusoidalEmbedding(nn.Module):
         self.time_scale = check_positive_float(time_scale, "time_scale")
         max_period = check_positive_float(max_period, "max_period")
         half = embed_dim // 2
-        self.register_buffer("freqs", torch.exp(-math.log(max_period) * torch.arange(half) / half))
+        freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=check_float_dtype(dtype)) / half)
+        self.register_buffer("freqs", freqs)
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
         arg = self.time_scale * t[:, None] * self.freqs.to(t.dtype)[None, :]
@@ -184,12 +216,12 @@ class SinusoidalEmbedding(nn.Module):
 
 
 def _time_embedding(embedding: str, embed_dim: int, fourier_scale: float,
-                    generator: torch.Generator | None) -> nn.Module:
+                    generator: torch.Generator, dtype: torch.dtype) -> nn.Module:
     """The time embedding of the time-conditional nets: Gaussian Fourier features or sinusoidal."""
     check_choice(embedding, "embedding", EMBEDDINGS)
     if embedding == "fourier":
-        return GaussianFourierEmbedding(embed_dim, fourier_scale, generator=generator)
-    return SinusoidalEmbedding(embed_dim)
+        return GaussianFourierEmbedding(embed_dim, fourier_scale, generator=generator, dtype=dtype)
+    return SinusoidalEmbedding(embed_dim, dtype=dtype)
 
 
 class TimeScoreMLP(nn.Module):
@@ -207,9 +239,11 @@ class TimeScoreMLP(nn.Module):
             (:class:`SinusoidalEmbedding`).
         embed_dim: size of the time embedding (even).
         fourier_scale: frequency scale :math:`s` of the Fourier features (ignored for ``"sinusoidal"``).
-        generator: a CPU ``torch.Generator`` for a reproducible initialisation.
+        generator: a CPU ``torch.Generator`` for the initialisation (``None``: one seeded with 0).
+        dtype: the floating dtype of the parameters (float32 unless given; torch's default dtype plays no part).
     """
 
+    @_pure_init
     def __init__(
         self,
         dim: int,
@@ -221,23 +255,24 @@ class TimeScoreMLP(nn.Module):
         fourier_scale: float = 16.0,
         *,
         generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
+        assert generator is not None  # @_pure_init supplies one
         _check_init(dim, hidden, depth, activation, generator)
         self.dim = int(dim)
         self._config = {"class": "TimeScoreMLP", "dim": int(dim), "hidden": int(hidden), "depth": int(depth),
                         "activation": activation, "embedding": embedding, "embed_dim": int(embed_dim),
                         "fourier_scale": float(fourier_scale)}
-        self.embed = _time_embedding(embedding, embed_dim, fourier_scale, generator)
-        self.input = nn.Linear(dim, hidden)
-        self.time = nn.Linear(embed_dim, hidden, bias=False)
+        self.embed = _time_embedding(embedding, embed_dim, fourier_scale, generator, dtype)
+        self.input = nn.Linear(dim, hidden, dtype=dtype)
+        self.time = nn.Linear(embed_dim, hidden, bias=False, dtype=dtype)
         _init_linear(self.input, generator)
-        if generator is not None:
-            bound = 1.0 / math.sqrt(embed_dim)
-            with torch.no_grad():
-                nn.init.uniform_(self.time.weight, -bound, bound, generator=generator)
+        bound = 1.0 / math.sqrt(embed_dim)
+        with torch.no_grad():
+            nn.init.uniform_(self.time.weight, -bound, bound, generator=generator)
         self.act = _ACTIVATIONS[activation]()
-        self.net = _mlp([hidden] * depth + [dim], activation, generator)
+        self.net = _mlp([hidden] * depth + [dim], activation, generator, dtype)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -255,9 +290,7 @@ class TimeScoreMLP(nn.Module):
         return self.net(h)
 
 
-def _init_conv(layer: nn.Conv2d, generator: torch.Generator | None) -> None:
-    if generator is None:
-        return
+def _init_conv(layer: nn.Conv2d, generator: torch.Generator) -> None:
     fan_in = layer.in_channels * layer.kernel_size[0] * layer.kernel_size[1]
     bound = 1.0 / math.sqrt(fan_in)
     with torch.no_grad():
@@ -286,9 +319,11 @@ class TimeScoreConv(nn.Module):
         embedding: ``"fourier"`` or ``"sinusoidal"`` (see :class:`TimeScoreMLP`).
         embed_dim: size of the time embedding (even).
         fourier_scale: frequency scale of the Fourier features.
-        generator: a CPU ``torch.Generator`` for a reproducible initialisation.
+        generator: a CPU ``torch.Generator`` for the initialisation (``None``: one seeded with 0).
+        dtype: the floating dtype of the parameters (float32 unless given; torch's default dtype plays no part).
     """
 
+    @_pure_init
     def __init__(
         self,
         channels: int = 1,
@@ -300,26 +335,27 @@ class TimeScoreConv(nn.Module):
         fourier_scale: float = 16.0,
         *,
         generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
+        assert generator is not None  # @_pure_init supplies one
         _check_init(channels, width, depth, activation, generator)
         self.channels = int(channels)
         self._config = {"class": "TimeScoreConv", "channels": int(channels), "width": int(width),
                         "depth": int(depth), "activation": activation, "embedding": embedding,
                         "embed_dim": int(embed_dim), "fourier_scale": float(fourier_scale)}
-        self.embed = _time_embedding(embedding, embed_dim, fourier_scale, generator)
+        self.embed = _time_embedding(embedding, embed_dim, fourier_scale, generator, dtype)
         sizes = [channels] + [width] * depth
-        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.times = nn.ModuleList(nn.Linear(embed_dim, width, bias=False) for _ in range(depth))
-        self.out = nn.Conv2d(width, channels, 3, padding=1)
+        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1, dtype=dtype) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.times = nn.ModuleList(nn.Linear(embed_dim, width, bias=False, dtype=dtype) for _ in range(depth))
+        self.out = nn.Conv2d(width, channels, 3, padding=1, dtype=dtype)
         for conv in [*self.convs, self.out]:
             _init_conv(conv, generator)
-        if generator is not None:
-            bound = 1.0 / math.sqrt(embed_dim)
-            with torch.no_grad():
-                for lin in self.times:
-                    assert isinstance(lin, nn.Linear)
-                    nn.init.uniform_(lin.weight, -bound, bound, generator=generator)
+        bound = 1.0 / math.sqrt(embed_dim)
+        with torch.no_grad():
+            for lin in self.times:
+                assert isinstance(lin, nn.Linear)
+                nn.init.uniform_(lin.weight, -bound, bound, generator=generator)
         self.act = _ACTIVATIONS[activation]()
 
     @property
@@ -347,8 +383,8 @@ _CLASSES: dict[str, type[nn.Module]] = {"ScoreMLP": ScoreMLP, "TimeScoreMLP": Ti
                                         "TimeScoreConv": TimeScoreConv}
 
 
-def from_config(config: dict[str, Any]) -> nn.Module:
-    """Rebuild a network from its :attr:`config` (e.g. the one stored in a training checkpoint).
+def from_config(config: dict[str, Any], *, dtype: torch.dtype = torch.float32) -> nn.Module:
+    """Rebuild a network from its :attr:`config` (e.g. the one stored in a training checkpoint), in ``dtype``.
 
     The weights are freshly initialised; load a ``state_dict`` into the result.
     """
@@ -356,4 +392,4 @@ def from_config(config: dict[str, Any]) -> nn.Module:
         raise ValueError(f"config must be a dict with a 'class' entry, got {config!r}")
     kwargs = dict(config)
     name = check_choice(kwargs.pop("class"), "network class", tuple(_CLASSES))
-    return _CLASSES[name](**kwargs)
+    return _CLASSES[name](**kwargs, dtype=dtype)

@@ -48,20 +48,23 @@ from typing import Any, Literal
 import torch
 
 from ._checks import (
+    as_column,
     check_bool,
     check_callable,
     check_choice,
-    check_generator,
     check_output_like,
     check_positive_float,
     check_positive_int,
+    check_real,
     check_same_shape_dtype,
     check_shape,
     check_tensor,
     check_time,
+    draw_device,
 )
 
 __all__ = [
+    "check_forward_sde",
     "NOISE_TYPES",
     "SDE_TYPES",
     "SDE",
@@ -98,11 +101,6 @@ def _law_time(t: Any, x0: torch.Tensor) -> torch.Tensor:
     ``t`` finite and ``>= 0`` (a negative time has a negative variance)."""
     check_tensor(x0, "x0", min_dim=1)
     return _time(check_time(t, "t"), x0)
-
-
-def _col(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """A per-sample vector ``(batch,)`` viewed as ``(batch, 1, ..., 1)`` to broadcast against ``x``."""
-    return v.reshape(-1, *([1] * (x.ndim - 1)))
 
 
 def _gaussian_logp(z: torch.Tensor, std: float) -> torch.Tensor:
@@ -165,7 +163,7 @@ class SDE(abc.ABC):
         r""":math:`G\,\mathrm dw` for a diffusion value ``g`` already computed at ``x`` (checks its shape)."""
         self._check_g(x, g)
         if self.noise_type == "scalar":
-            return _col(g, x) * dw
+            return as_column(g, x) * dw
         if self.noise_type == "diagonal":
             return g * dw
         return (g @ dw.unsqueeze(-1)).reshape(x.shape)
@@ -177,7 +175,7 @@ class SDE(abc.ABC):
         g = self.g(x, t)
         self._check_g(x, g)
         if self.noise_type == "scalar":
-            return _col(g.square(), x) * v
+            return as_column(g.square(), x) * v
         if self.noise_type == "diagonal":
             return g.square() * v
         gtv = (g.transpose(1, 2) @ v.reshape(x.shape[0], -1, 1))  # (batch, m, 1)
@@ -282,12 +280,8 @@ class SDE(abc.ABC):
         dtype: torch.dtype,
         device: torch.device | str | None,
     ) -> torch.Tensor:
-        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-            raise TypeError(f"dtype must be a floating torch.dtype, got {dtype}")
+        device = draw_device(generator, device, dtype)
         shape = check_shape(shape)
-        if device is None:
-            device = generator.device if isinstance(generator, torch.Generator) else torch.device("cpu")
-        check_generator(generator, torch.device(device))
         return std * torch.randn(shape, generator=generator, dtype=dtype, device=device)
 
     # ------------------------------------------------------------------ discrete chain
@@ -514,7 +508,7 @@ class BrownianMotion(SDE):
 
     def __init__(self, mu: float = 0.0, sigma: float = 1.0, T: float = 1.0) -> None:
         super().__init__(T)
-        self.mu = _real("mu", mu)
+        self.mu = check_real(mu, "mu")
         self.sigma = check_positive_float(sigma, "sigma")
 
     def f(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
@@ -526,11 +520,11 @@ class BrownianMotion(SDE):
     def marginal_prob(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         """:math:`\\mathcal N(x_0+\\mu t,\\ \\sigma^2 t)` (book: eq-bm-drift-law)."""
         t = _law_time(t, x0)
-        return x0 + self.mu * _col(t, x0), self.sigma * t.sqrt()
+        return x0 + self.mu * as_column(t, x0), self.sigma * t.sqrt()
 
     def exact_solution(self, x0: torch.Tensor, t: torch.Tensor | float, w: torch.Tensor) -> torch.Tensor:
         """:math:`x_0 + \\mu t + \\sigma W_t` for the Brownian value ``w`` at time ``t`` (shaped like ``x0``)."""
-        return x0 + self.mu * _col(_law_time(t, x0), x0) + self.sigma * w
+        return x0 + self.mu * as_column(_law_time(t, x0), x0) + self.sigma * w
 
 
 class OrnsteinUhlenbeck(SDE):
@@ -565,7 +559,7 @@ class OrnsteinUhlenbeck(SDE):
     def marginal_prob(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean :math:`x_0e^{-\\beta t}`, std :math:`\\sigma\\sqrt{(1-e^{-2\\beta t})/(2\\beta)}` (book: eq-ou-moments)."""
         t = _law_time(t, x0)
-        mean = x0 * _col(torch.exp(-self.beta * t), x0)
+        mean = x0 * as_column(torch.exp(-self.beta * t), x0)
         return mean, self.stationary_std * (-torch.expm1(-2 * self.beta * t)).sqrt()
 
     def prior_sample(
@@ -600,7 +594,7 @@ class GeometricBrownianMotion(SDE):
 
     def __init__(self, mu: float = 1.0, sigma: float = 0.5, T: float = 1.0) -> None:
         super().__init__(T)
-        self.mu = _real("mu", mu)
+        self.mu = check_real(mu, "mu")
         self.sigma = check_positive_float(sigma, "sigma")
 
     def f(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
@@ -615,12 +609,12 @@ class GeometricBrownianMotion(SDE):
 
     def exact_solution(self, x0: torch.Tensor, t: torch.Tensor | float, w: torch.Tensor) -> torch.Tensor:
         """:math:`x_0\\exp((\\mu-\\sigma^2/2)t+\\sigma W_t)` (book: eq-gbm-solution)."""
-        t = _col(_law_time(t, x0), x0)
+        t = as_column(_law_time(t, x0), x0)
         return x0 * torch.exp((self.mu - 0.5 * self.sigma**2) * t + self.sigma * w)
 
     def moments(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and variance of :math:`x_t` given :math:`x_0` (book: eq-gbm-solution)."""
-        t = _col(_law_time(t, x0), x0)
+        t = as_column(_law_time(t, x0), x0)
         mean = x0 * torch.exp(self.mu * t)
         return mean, mean.square() * torch.expm1(self.sigma**2 * t)
 
@@ -656,7 +650,7 @@ class VPSDE(SDE):
 
     def f(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         r""":math:`-\tfrac12\beta(t)x`."""
-        return -0.5 * _col(self.beta(_time(t, x)), x) * x
+        return -0.5 * as_column(self.beta(_time(t, x)), x) * x
 
     def g(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         r""":math:`\sqrt{\beta(t)}`, shape ``(batch,)``."""
@@ -680,12 +674,12 @@ class VPSDE(SDE):
         :math:`f_i = (\sqrt{1-\beta_i}-1)\,x`, :math:`G_i = \sqrt{\beta_i}` with :math:`\beta_i` of
         :meth:`discrete_beta` (score_sde's ``VPSDE.discretize``)."""
         beta = self.discrete_beta(t, dt, x)
-        return (_col(torch.sqrt(1 - beta), x) - 1) * x, beta.sqrt()
+        return (as_column(torch.sqrt(1 - beta), x) - 1) * x, beta.sqrt()
 
     def marginal_prob(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         r"""Mean :math:`\alpha_tx_0`, std :math:`\sqrt{1-\alpha_t^2}`."""
         lmc = self.log_mean_coeff(_law_time(t, x0))
-        return _col(lmc.exp(), x0) * x0, (-torch.expm1(2 * lmc)).sqrt()
+        return as_column(lmc.exp(), x0) * x0, (-torch.expm1(2 * lmc)).sqrt()
 
     def prior_sample(
         self,
@@ -718,7 +712,7 @@ class SubVPSDE(VPSDE):
     def marginal_prob(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         r"""Mean :math:`\alpha_tx_0`, std :math:`1-\alpha_t^2`."""
         lmc = self.log_mean_coeff(_law_time(t, x0))
-        return _col(lmc.exp(), x0) * x0, -torch.expm1(2 * lmc)
+        return as_column(lmc.exp(), x0) * x0, -torch.expm1(2 * lmc)
 
 
 class VESDE(SDE):
@@ -794,10 +788,13 @@ class VESDE(SDE):
         return _gaussian_logp(z, self.sigma_max)
 
 
-def _real(name: str, value: Any) -> float:
-    """Return ``float(value)`` for a finite real number (not a bool), else raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return float(value)
+def check_forward_sde(sde: Any, why: str) -> SDE:
+    """Return ``sde`` if it is a forward-time :class:`SDE` (``time_direction == 1``), else raise.
+
+    ``why`` ends the message of the ``ValueError``, e.g. ``"the samplers build its reverse with sde.reverse"``.
+    """
+    if not isinstance(sde, SDE):
+        raise TypeError(f"sde must be a scoresde.sde.SDE, got {type(sde).__name__}")
+    if sde.time_direction != 1:
+        raise ValueError(f"sde must be the forward SDE ({why})")
+    return sde

@@ -13,10 +13,10 @@ kept by :class:`torch.optim.swa_utils.AveragedModel`.
 the loss a generator seeded by ``(seed, k, rank)``, so a run is a function of ``seed`` alone, and a run
 resumed from a checkpoint continues exactly as if it had never stopped (no RNG state to save).
 
-**Several GPUs.** Started under ``torchrun --nproc_per_node=N`` (see :func:`init_distributed` and ``python -m
-scoresde.train --help``), the same loop wraps the model in PyTorch's ``DistributedDataParallel``: every rank
-draws the same global batch of ``batch_size`` points and keeps its own slice of ``batch_size / N``; DDP
-averages the gradients, so with equal slices
+**Several GPUs.** Started under ``torchrun --nproc_per_node=N -m scoresde.cli train-score`` (see
+:func:`init_distributed` and ``python -m scoresde.cli train-score --help``), the same loop wraps the model in
+PyTorch's ``DistributedDataParallel``: every rank draws the same global batch of ``batch_size`` points and
+keeps its own slice of ``batch_size / N``; DDP averages the gradients, so with equal slices
 
 .. math::  \nabla_\theta\,\frac1B\sum_{i=1}^B \ell_i
            = \frac1N\sum_{r=1}^N \nabla_\theta\,\frac{N}{B}\sum_{i\in\text{slice } r}\ell_i
@@ -26,6 +26,9 @@ and a deterministic loss follows the single-process loss curve up to floating-po
 draws random probes or noise draws them per rank (stream ``rank``), independent across ranks, so its curve
 agrees with the single-process one in distribution.
 
+**Settings** are a frozen :class:`TrainConfig`, checked once when it is built; ``train(model, data, loss,
+steps=...)`` builds one from its keyword arguments, ``train(model, data, loss, config)`` takes one as it is.
+
 **Checkpoints** hold the weights, the optimizer state, the EMA weights, the step, the loss curve and the
 configuration (plain data and tensors only), written atomically every ``checkpoint_every`` steps and at the
 end, and read with ``torch.load(..., weights_only=True)``; a truncated or foreign file raises ``ValueError``.
@@ -33,12 +36,12 @@ end, and read with ``torch.load(..., weights_only=True)``; a truncated or foreig
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import inspect
 import os
 import pickle
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,28 +52,31 @@ from torch import nn
 from . import losses as _losses
 from ._checks import (
     DivergenceError,
+    check_bool,
     check_callable,
     check_choice,
     check_module_input,
+    check_optional_bool,
     check_positive_float,
     check_positive_int,
     check_tensor,
     check_writable_file,
 )
-from .data import TOY_NAMES, make_toy
-from .nets import ScoreMLP, from_config
+from ._progress import Bar, progress_bar
+from .nets import from_config
 
 __all__ = [
     "LOSS_NAMES",
     "OPTIMIZERS",
     "CHECKPOINT_FORMAT",
+    "TrainConfig",
     "TrainResult",
     "resolve_loss",
     "train",
+    "write_checkpoint",
     "load_checkpoint",
     "load_trained",
     "init_distributed",
-    "main",
 ]
 
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Generator], torch.Tensor]
@@ -152,6 +158,107 @@ class TrainResult:
     config: dict[str, Any] = field(default_factory=dict)
 
 
+
+#: the record entries that shape the trajectory: a resumed run must match them all (only ``steps`` may change)
+RESUME_KEYS: tuple[str, ...] = ("seed", "batch_size", "loss", "loss_kwargs", "lr", "optimizer", "weight_decay",
+                                "ema_decay", "grad_clip", "world_size", "model", "data")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    r"""Every setting of a :func:`train` run: plain data, checked once when the object is built.
+
+    Attributes:
+        steps: total number of optimisation steps (a resumed run continues up to this number).
+        batch_size: global batch size (split evenly over the ranks under DDP).
+        lr: learning rate.
+        optimizer: ``"adam"``, ``"adamw"`` or ``"sgd"`` (momentum 0.9).
+        weight_decay: L2 penalty (decoupled for AdamW).
+        loss_kwargs: keyword arguments for a loss given by name (e.g. ``{"sigma": 0.1}`` for ``"dsm"``); plain
+            data only, so checkpoints can store them.
+        ema_decay: :math:`\beta\in(0,1)` for an EMA of the weights (book: eq-ema); ``None``: no EMA.
+        grad_clip: clip the global gradient norm to this value; ``None``: no clipping.
+        seed: the run's seed (batches and the loss's random draws; not the initial weights: build the model
+            with a ``generator`` for those).
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; under DDP ``"cuda"`` means ``cuda:LOCAL_RANK``.
+        checkpoint_path: file to write checkpoints to (rank 0 only); ``None``: no checkpoints.
+        checkpoint_every: also write one every this many steps (one is always written at the end).
+        resume: continue from ``checkpoint_path`` if that file exists (and start afresh if not). The saved run
+            must have the same settings (:data:`RESUME_KEYS`) and number of ranks.
+        progress: show a tqdm progress bar (rank 0 only). Off by default: notebooks and CI stay quiet.
+        distributed: use DDP; ``None`` (default) means "if a process group is initialised". Under DDP a sliced
+            loss given by name uses the double-backward path (``method="vjp"``): forward-mode
+            ``torch.func.jvp`` cannot pass through DDP's forward.
+    """
+
+    steps: int
+    batch_size: int = 256
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    loss_kwargs: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    ema_decay: float | None = None
+    grad_clip: float | None = None
+    seed: int = 0
+    device: str | torch.device = "cpu"
+    checkpoint_path: str | os.PathLike[str] | None = None
+    checkpoint_every: int | None = None
+    resume: bool = False
+    progress: bool = False
+    distributed: bool | None = None
+
+    def __post_init__(self) -> None:
+        for name, value in self._checked().items():
+            object.__setattr__(self, name, value)
+
+    def _checked(self) -> dict[str, Any]:
+        """The fields after their checks (numbers as ``int``/``float``, the path as a ``Path``)."""
+        if not isinstance(self.loss_kwargs, Mapping) or not _is_plain(dict(self.loss_kwargs)):
+            raise TypeError("loss_kwargs must hold plain data (numbers, strings, bools) so checkpoints can store them")
+        ema, clip, every = self.ema_decay, self.grad_clip, self.checkpoint_every
+        if ema is not None and check_positive_float(ema, "ema_decay") >= 1:
+            raise ValueError(f"ema_decay must be in (0, 1), got {ema}")
+        if every is not None and self.checkpoint_path is None:
+            raise ValueError("checkpoint_every needs a checkpoint_path")
+        if check_bool(self.resume, "resume") and self.checkpoint_path is None:
+            raise ValueError("resume=True needs a checkpoint_path")
+        check_bool(self.progress, "progress")
+        check_optional_bool(self.distributed, "distributed")
+        _resolve_device(self.device, False)  # an unknown or unavailable device is named now
+        return {
+            "steps": check_positive_int(self.steps, "steps"),
+            "batch_size": check_positive_int(self.batch_size, "batch_size"),
+            "lr": check_positive_float(self.lr, "lr"),
+            "optimizer": check_choice(self.optimizer, "optimizer", OPTIMIZERS),
+            "weight_decay": check_positive_float(self.weight_decay, "weight_decay", allow_zero=True),
+            "loss_kwargs": dict(self.loss_kwargs),
+            "ema_decay": None if ema is None else float(ema),
+            "grad_clip": None if clip is None else check_positive_float(clip, "grad_clip"),
+            "seed": check_positive_int(self.seed, "seed", minimum=0),
+            "checkpoint_path": None if self.checkpoint_path is None
+            else check_writable_file(self.checkpoint_path, "checkpoint_path"),
+            "checkpoint_every": None if every is None else check_positive_int(every, "checkpoint_every"),
+        }
+
+    def record(self, loss_name: str, world_size: int, model: nn.Module, data: Any) -> dict[str, Any]:
+        """The plain-data description of the run that checkpoints store (and :data:`RESUME_KEYS` compares)."""
+        model_config = getattr(model, "config", None)
+        return {
+            "loss": loss_name, "loss_kwargs": dict(self.loss_kwargs), "steps": self.steps,
+            "batch_size": self.batch_size, "lr": self.lr, "optimizer": self.optimizer,
+            "weight_decay": self.weight_decay, "ema_decay": self.ema_decay, "grad_clip": self.grad_clip,
+            "seed": self.seed, "world_size": world_size, "model": model_config if _is_plain(model_config) else None,
+            "data": f"tensor{tuple(data.shape)}" if isinstance(data, torch.Tensor) else repr(data),
+        }
+
+    @staticmethod
+    def check_resumable(saved: Mapping[str, Any], current: Mapping[str, Any], path: Path) -> None:
+        """Raise ``ValueError`` naming the first of :data:`RESUME_KEYS` on which two records differ."""
+        for key in RESUME_KEYS:
+            if saved.get(key) != current[key]:
+                raise ValueError(f"cannot resume {path}: it was trained with {key}={saved.get(key)!r}, "
+                                 f"this run has {key}={current[key]!r}")
+
 # ---- seeds: a run is a function of (seed, step, stream) -------------------------------------------------------
 
 _MASK = (1 << 63) - 1
@@ -180,11 +287,15 @@ def _draw_batch(data: Any, batch_size: int, g: torch.Generator, device: torch.de
 # ---- checkpoints -------------------------------------------------------------------------------------------
 
 
-def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+def write_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> Path:
+    """Write ``payload`` (tensors and plain data) to ``path`` atomically: to ``path.tmp``, then renamed, so a crash
+    never leaves a half-written checkpoint under the real name. The package's only checkpoint writer."""
+    path = check_writable_file(path, "path")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
-    os.replace(tmp, path)  # atomic: a crash never leaves a half-written checkpoint under the real name
+    os.replace(tmp, path)
+    return path
 
 
 def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -229,7 +340,8 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
 def load_trained(
     path: str | os.PathLike[str], *, ema: bool = True, map_location: str | torch.device = "cpu"
 ) -> nn.Module:
-    """Rebuild the network saved in a checkpoint (its EMA weights when ``ema`` and present), in eval mode.
+    """Rebuild the network saved in a checkpoint (its EMA weights when ``ema`` and present), in eval mode, in the
+    dtype its weights were saved in.
 
     The network must have been built by :mod:`scoresde.nets` (its ``config`` is in the checkpoint).
     """
@@ -238,11 +350,12 @@ def load_trained(
     if model_config is None:
         raise ValueError(f"{path} does not record the network's config; build the network yourself and load "
                          "load_checkpoint(path)['model'] into it")
-    model = from_config(model_config).to(map_location)
     if ema and ckpt["ema"] is not None:
         state = {k[len("module."):]: v for k, v in ckpt["ema"].items() if k.startswith("module.")}
     else:
         state = ckpt["model"]
+    dtype = next((v.dtype for v in state.values() if torch.is_floating_point(v)), torch.float32)
+    model = from_config(model_config, dtype=dtype).to(map_location)  # built in the dtype it was saved in
     model.load_state_dict(state)
     return model.eval()
 
@@ -250,20 +363,27 @@ def load_trained(
 # ---- the loop ----------------------------------------------------------------------------------------------
 
 
-def _make_optimizer(name: str, params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
+def _make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    params, lr, wd = model.parameters(), cfg.lr, cfg.weight_decay
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+    return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd)
+
+
+def _make_ema(model: nn.Module, decay: float | None) -> torch.optim.swa_utils.AveragedModel | None:
+    if decay is None:
+        return None
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 def _distributed_state(distributed: bool | None) -> tuple[bool, int, int]:
     available = torch.distributed.is_available() and torch.distributed.is_initialized()
     if distributed is None:
         distributed = available
-    if not isinstance(distributed, bool):
-        raise TypeError(f"distributed must be a bool or None, got {type(distributed).__name__}")
     if distributed and not available:
         raise ValueError("distributed=True needs an initialised process group: start under torchrun and call "
                          "scoresde.train.init_distributed() first")
@@ -289,61 +409,7 @@ def _resolve_device(device: str | torch.device, distributed: bool) -> torch.devi
     return dev
 
 
-def train(
-    model: nn.Module,
-    data: Any,
-    loss: str | LossFn,
-    *,
-    steps: int,
-    batch_size: int = 256,
-    lr: float = 1e-3,
-    optimizer: str = "adam",
-    weight_decay: float = 0.0,
-    loss_kwargs: dict[str, Any] | None = None,
-    ema_decay: float | None = None,
-    grad_clip: float | None = None,
-    seed: int = 0,
-    device: str | torch.device = "cpu",
-    checkpoint_path: str | os.PathLike[str] | None = None,
-    checkpoint_every: int | None = None,
-    resume: bool = False,
-    progress: bool = False,
-    distributed: bool | None = None,
-) -> TrainResult:
-    r"""Train ``model`` by stochastic optimisation of a score-matching loss.
-
-    Args:
-        model: the network (an ``nn.Module``); moved to ``device`` and trained in place.
-        data: where batches come from: an object with ``sample(n, *, generator, device)`` (e.g. a
-            :mod:`scoresde.data` toy) or a tensor of shape ``(N, *event_shape)`` sampled with replacement.
-        loss: ``loss_fn(model, x, generator) -> 0-dim tensor`` (free to draw its own noise, probes or times
-            from ``generator``), or a name from :data:`LOSS_NAMES` (see :func:`resolve_loss`).
-        steps: total number of optimisation steps (a resumed run continues up to this number).
-        batch_size: global batch size (split evenly over the ranks under DDP).
-        lr: learning rate.
-        optimizer: ``"adam"``, ``"adamw"`` or ``"sgd"`` (momentum 0.9).
-        weight_decay: L2 penalty (decoupled for AdamW).
-        loss_kwargs: keyword arguments for a loss given by name (e.g. ``{"sigma": 0.1}`` for ``"dsm"``).
-        ema_decay: :math:`\beta\in(0,1)` for an EMA of the weights (book: eq-ema); ``None``: no EMA.
-        grad_clip: clip the global gradient norm to this value; ``None``: no clipping.
-        seed: the run's seed (batches and the loss's random draws; not the initial weights: build the model
-            with a ``generator`` for those).
-        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; under DDP ``"cuda"`` means ``cuda:LOCAL_RANK``.
-        checkpoint_path: file to write checkpoints to (rank 0 only); ``None``: no checkpoints.
-        checkpoint_every: also write one every this many steps (one is always written at the end).
-        resume: continue from ``checkpoint_path`` if that file exists (and start afresh if not). The saved run
-            must have the same seed, batch size, loss and number of ranks.
-        progress: show a tqdm progress bar (rank 0 only). Off by default: notebooks and CI stay quiet.
-        distributed: use DDP; ``None`` (default) means "if a process group is initialised". Under DDP a sliced
-            loss given by name uses the double-backward path (``method="vjp"``): forward-mode
-            ``torch.func.jvp`` cannot pass through DDP's forward.
-
-    Returns:
-        A :class:`TrainResult`.
-
-    Raises:
-        DivergenceError: (a ``FloatingPointError``) the loss became NaN or infinite (the message gives the step).
-    """
+def _check_model_and_data(model: Any, data: Any) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if isinstance(data, torch.Tensor):
@@ -351,62 +417,142 @@ def train(
     elif not callable(getattr(data, "sample", None)):
         raise TypeError("data must be a tensor (N, *event_shape) or have a sample(n, *, generator, device) method, "
                         f"got {type(data).__name__}")
-    loss_kwargs = dict(loss_kwargs or {})
-    is_dist, rank, world = _distributed_state(distributed)
-    dev = _resolve_device(device, is_dist)
-    if isinstance(loss, str):
-        loss_name = loss
-        effective = dict(loss_kwargs)
-        if is_dist and loss in _LOSS_TABLE and _LOSS_TABLE[loss][0] == "sliced_score_matching":
-            # forward mode (torch.func.jvp) cannot pass through DistributedDataParallel's forward
-            method = effective.get("method", "auto")
-            if method == "jvp":
-                raise ValueError("method='jvp' (torch.func forward mode) cannot run through DistributedDataParallel; "
-                                 "use method='vjp' (the same number) or 'auto'")
-            if method == "auto":
-                effective["method"] = "vjp"
-        loss_fn = resolve_loss(loss, **effective)
-    else:
+
+
+def _loss_callable(loss: str | LossFn, loss_kwargs: Mapping[str, Any], distributed: bool) -> tuple[LossFn, str]:
+    """``(loss_fn, the name checkpoints record)``; under DDP a sliced loss by name takes the ``vjp`` path."""
+    if not isinstance(loss, str):
         check_callable(loss, "loss")
         if loss_kwargs:
             raise ValueError("loss_kwargs are only used with a loss given by name; bind them into your callable")
-        loss_fn, loss_name = loss, getattr(loss, "__qualname__", type(loss).__name__)
-    if not _is_plain(loss_kwargs):
-        raise TypeError("loss_kwargs must hold plain data (numbers, strings, bools) so checkpoints can store them")
-    steps = check_positive_int(steps, "steps")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    lr = check_positive_float(lr, "lr")
-    check_choice(optimizer, "optimizer", OPTIMIZERS)
-    weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
-    if ema_decay is not None:
-        ema_decay = check_positive_float(ema_decay, "ema_decay")
-        if ema_decay >= 1:
-            raise ValueError(f"ema_decay must be in (0, 1), got {ema_decay}")
-    if grad_clip is not None:
-        grad_clip = check_positive_float(grad_clip, "grad_clip")
-    seed = check_positive_int(seed, "seed", minimum=0)
-    if checkpoint_every is not None:
-        checkpoint_every = check_positive_int(checkpoint_every, "checkpoint_every")
-        if checkpoint_path is None:
-            raise ValueError("checkpoint_every needs a checkpoint_path")
-    if not isinstance(resume, bool) or not isinstance(progress, bool):
-        raise TypeError("resume and progress must be bools")
-    if resume and checkpoint_path is None:
-        raise ValueError("resume=True needs a checkpoint_path")
-    if batch_size % world:
-        raise ValueError(f"batch_size={batch_size} must be divisible by the number of ranks ({world})")
+        return loss, getattr(loss, "__qualname__", type(loss).__name__)
+    effective = dict(loss_kwargs)
+    if distributed and loss in _LOSS_TABLE and _LOSS_TABLE[loss][0] == "sliced_score_matching":
+        # forward mode (torch.func.jvp) cannot pass through DistributedDataParallel's forward
+        if effective.get("method", "auto") == "jvp":
+            raise ValueError("method='jvp' (torch.func forward mode) cannot run through DistributedDataParallel; "
+                             "use method='vjp' (the same number) or 'auto'")
+        if effective.get("method", "auto") == "auto":
+            effective["method"] = "vjp"
+    return resolve_loss(loss, **effective), loss
+
+
+class _Run:
+    """The state a run carries between steps: the loss curve (kept on the device and moved to the host every 100
+    steps, one synchronisation), the optimizer, the EMA, and how to write and resume checkpoints."""
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig, record: dict[str, Any], rank: int) -> None:
+        self.model, self.cfg, self.record, self.rank = model, cfg, record, rank
+        self.opt = _make_optimizer(cfg, model)
+        self.ema = _make_ema(model, cfg.ema_decay)
+        self.history: list[float] = []
+        self.pending: list[torch.Tensor] = []
+
+    def resume(self, device: torch.device) -> int:
+        """Load the checkpoint when resuming (settings compared first); return the step to continue after."""
+        path = self.cfg.checkpoint_path
+        if not (self.cfg.resume and isinstance(path, Path) and path.is_file()):
+            return 0
+        ckpt = load_checkpoint(path, map_location=device)
+        TrainConfig.check_resumable(ckpt["config"], self.record, path)
+        self.model.load_state_dict(ckpt["model"])
+        self.opt.load_state_dict(ckpt["optimizer"])
+        if self.ema is not None:
+            self.ema.load_state_dict(ckpt["ema"])
+        self.history = [float(v) for v in ckpt["losses"]]
+        if int(ckpt["step"]) > self.cfg.steps:
+            raise ValueError(f"{path} is at step {int(ckpt['step'])}, beyond steps={self.cfg.steps}")
+        return int(ckpt["step"])
+
+    def step(self, net: nn.Module, loss_fn: LossFn, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """One optimisation step on the batch ``x``; returns the detached loss."""
+        value = loss_fn(net, x, generator)
+        if not isinstance(value, torch.Tensor) or value.ndim != 0:
+            raise TypeError(f"the loss must return a 0-dim tensor, got {getattr(value, 'shape', type(value))}")
+        self.opt.zero_grad(set_to_none=True)
+        value.backward()
+        if self.cfg.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.opt.step()
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
+        return value.detach()
+
+    def log(self, value: torch.Tensor, step: int, bar: Bar) -> None:
+        """Keep the step's loss; every 100 steps, at a checkpoint and at the end, flush (and write)."""
+        self.pending.append(value)
+        bar.update(1)
+        every = self.cfg.checkpoint_every
+        if step % 100 == 0 or step == self.cfg.steps or (every is not None and step % every == 0):
+            self.flush(step, bar)
+        if every is not None and step % every == 0:
+            self.checkpoint(step)
+
+    def flush(self, step: int, bar: Bar) -> None:
+        """Move the pending losses to the host and stop on a non-finite one."""
+        if not self.pending:
+            return
+        values = torch.stack(self.pending).double().cpu()
+        first_step = step - len(self.pending) + 1
+        self.pending.clear()
+        bad = (~torch.isfinite(values)).nonzero()
+        if len(bad):
+            raise DivergenceError(
+                f"the loss became non-finite ({float(values[bad[0, 0]])}) at step {first_step + int(bad[0, 0])}; "
+                "lower lr, set grad_clip, or check the data"
+            )
+        self.history.extend(values.tolist())
+        bar.set_postfix(loss=f"{self.history[-1]:.4g}")
+
+    def checkpoint(self, step: int) -> None:
+        if self.cfg.checkpoint_path is None or self.rank != 0:
+            return
+        write_checkpoint(self.cfg.checkpoint_path, {
+            "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "step": step,
+            "model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "losses": torch.tensor(self.history, dtype=torch.float64), "config": self.record,
+        })
+
+
+def _mean_over_ranks(value: torch.Tensor, world: int) -> torch.Tensor:
+    if world == 1:
+        return value
+    total = value.clone()
+    torch.distributed.all_reduce(total)
+    return total / world
+
+
+def train(
+    model: nn.Module, data: Any, loss: str | LossFn, config: TrainConfig | None = None, **settings: Any
+) -> TrainResult:
+    r"""Train ``model`` by stochastic optimisation of a score-matching loss.
+
+    Args:
+        model: the network (an ``nn.Module``); moved to the device and trained in place.
+        data: where batches come from: an object with ``sample(n, *, generator, device)`` (e.g. a
+            :mod:`scoresde.data` toy) or a tensor of shape ``(N, *event_shape)`` sampled with replacement.
+        loss: ``loss_fn(model, x, generator) -> 0-dim tensor`` (free to draw its own noise, probes or times
+            from ``generator``), or a name from :data:`LOSS_NAMES` (see :func:`resolve_loss`).
+        config: the run's settings as a :class:`TrainConfig`; ``settings`` (its field names, e.g. ``steps=2000,
+            lr=1e-3``) build one, or replace fields of ``config``.
+
+    Returns:
+        A :class:`TrainResult`.
+
+    Raises:
+        DivergenceError: (a ``FloatingPointError``) the loss became NaN or infinite (the message gives the step).
+    """
+    cfg = TrainConfig(**settings) if config is None else dataclasses.replace(config, **settings)
+    _check_model_and_data(model, data)
+    is_dist, rank, world = _distributed_state(cfg.distributed)
+    dev = _resolve_device(cfg.device, is_dist)
+    loss_fn, loss_name = _loss_callable(loss, cfg.loss_kwargs, is_dist)
+    if cfg.batch_size % world:
+        raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the number of ranks ({world})")
     if isinstance(data, torch.Tensor):
         data = data.to(dev)
-
-    config: dict[str, Any] = {
-        "loss": loss_name, "loss_kwargs": loss_kwargs, "steps": steps, "batch_size": batch_size, "lr": lr,
-        "optimizer": optimizer, "weight_decay": weight_decay, "ema_decay": ema_decay, "grad_clip": grad_clip,
-        "seed": seed, "world_size": world, "model": getattr(model, "config", None),
-        "data": repr(data) if not isinstance(data, torch.Tensor) else f"tensor{tuple(data.shape)}",
-    }
-    if not _is_plain(config["model"]):
-        config["model"] = None
-
+    record = cfg.record(loss_name, world, model, data)
     model.to(dev).train()
     if isinstance(data, torch.Tensor):
         check_module_input(data[:1], model, "data")
@@ -415,104 +561,19 @@ def train(
         from torch.nn.parallel import DistributedDataParallel
 
         net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
-    opt = _make_optimizer(optimizer, model.parameters(), lr, weight_decay)
-    ema: torch.optim.swa_utils.AveragedModel | None = None
-    if ema_decay is not None:
-        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-
-        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
-
-    history: list[float] = []
-    start = 0
-    ckpt_path = check_writable_file(checkpoint_path, "checkpoint_path") if checkpoint_path is not None else None
-    if resume and ckpt_path is not None and ckpt_path.is_file():
-        ckpt = load_checkpoint(ckpt_path, map_location=dev)
-        # everything that shapes the trajectory must match; only `steps` (how far to go) may change
-        for key in ("seed", "batch_size", "loss", "loss_kwargs", "lr", "optimizer", "weight_decay", "ema_decay",
-                    "grad_clip", "world_size", "model", "data"):
-            if ckpt["config"].get(key) != config[key]:
-                raise ValueError(f"cannot resume {ckpt_path}: it was trained with {key}={ckpt['config'].get(key)!r}, "
-                                 f"this run has {key}={config[key]!r}")
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        if ema is not None:
-            ema.load_state_dict(ckpt["ema"])
-        start = int(ckpt["step"])
-        history = [float(v) for v in ckpt["losses"]]
-        if start > steps:
-            raise ValueError(f"{ckpt_path} is at step {start}, beyond steps={steps}")
-
-    def checkpoint(step: int) -> None:
-        if ckpt_path is None or rank != 0:
-            return
-        _save_checkpoint(ckpt_path, {
-            "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "step": step,
-            "model": model.state_dict(), "optimizer": opt.state_dict(),
-            "ema": ema.state_dict() if ema is not None else None,
-            "losses": torch.tensor(history, dtype=torch.float64), "config": config,
-        })
-
-    bar = None
-    if progress and rank == 0:
-        from tqdm import tqdm  # lazily: only when a progress bar is asked for
-
-        bar = tqdm(total=steps, initial=start, desc=f"train {loss_name}", leave=True)
-
-    pending: list[torch.Tensor] = []
-
-    def flush(step: int) -> None:
-        """Move the pending losses to the host (one synchronisation) and stop on a non-finite one."""
-        if not pending:
-            return
-        values = torch.stack(pending).double().cpu()
-        first_step = step - len(pending) + 1
-        pending.clear()
-        bad = (~torch.isfinite(values)).nonzero()
-        if len(bad):
-            raise DivergenceError(
-                f"the loss became non-finite ({float(values[bad[0, 0]])}) at step {first_step + int(bad[0, 0])}; "
-                "lower lr, set grad_clip, or check the data"
-            )
-        history.extend(values.tolist())
-        if bar is not None:
-            bar.set_postfix(loss=f"{history[-1]:.4g}")
-
-    local = batch_size // world
-    try:
-        for step in range(start + 1, steps + 1):
-            g_data = _generator(dev, _stream_seed(seed, step, 0))
-            x = _draw_batch(data, batch_size, g_data, dev)[rank * local : (rank + 1) * local]
-            g_loss = _generator(dev, _stream_seed(seed, step, 1 + rank))
-            value = loss_fn(net, x, g_loss)
-            if not isinstance(value, torch.Tensor) or value.ndim != 0:
-                raise TypeError(f"the loss must return a 0-dim tensor, got {getattr(value, 'shape', type(value))}")
-            opt.zero_grad(set_to_none=True)
-            value.backward()
-            if grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            opt.step()
-            if ema is not None:
-                ema.update_parameters(model)
-            logged = value.detach()
-            if is_dist:
-                logged = logged.clone()
-                torch.distributed.all_reduce(logged)
-                logged = logged / world
-            pending.append(logged)
-            if bar is not None:
-                bar.update(1)
-            if step % 100 == 0 or step == steps:
-                flush(step)
-            if checkpoint_every is not None and step % checkpoint_every == 0:
-                flush(step)
-                checkpoint(step)
-        flush(steps)
-        checkpoint(steps)
-    finally:
-        if bar is not None:
-            bar.close()
-    return TrainResult(model=model, ema_model=ema.module if ema is not None else None, losses=history,
-                       step=steps, config=config)
+    run = _Run(model, cfg, record, rank)
+    start, local = run.resume(dev), cfg.batch_size // world
+    show = cfg.progress and rank == 0
+    with progress_bar(show, total=cfg.steps, initial=start, desc=f"train {loss_name}") as bar:
+        for step in range(start + 1, cfg.steps + 1):
+            batch = _draw_batch(data, cfg.batch_size, _generator(dev, _stream_seed(cfg.seed, step, 0)), dev)
+            x = batch[rank * local : (rank + 1) * local]
+            value = run.step(net, loss_fn, x, _generator(dev, _stream_seed(cfg.seed, step, 1 + rank)))
+            run.log(_mean_over_ranks(value, world), step, bar)
+        run.flush(cfg.steps, bar)
+        run.checkpoint(cfg.steps)
+    ema_model = run.ema.module if run.ema is not None else None
+    return TrainResult(model=model, ema_model=ema_model, losses=run.history, step=cfg.steps, config=record)
 
 
 # ---- several processes -------------------------------------------------------------------------------------
@@ -535,58 +596,3 @@ def init_distributed(backend: str | None = None) -> tuple[int, int, int]:
             torch.cuda.set_device(local_rank)
         torch.distributed.init_process_group(backend=backend)
     return torch.distributed.get_rank(), torch.distributed.get_world_size(), local_rank
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m scoresde.train",
-        description="Train an MLP score model on a 2-D toy distribution. Several processes: "
-        "torchrun --nproc_per_node=N -m scoresde.train ...",
-    )
-    p.add_argument("--data", default="three_gaussians", choices=TOY_NAMES)
-    p.add_argument("--loss", default="ssm", choices=LOSS_NAMES)
-    p.add_argument("--sigma", type=float, default=None, help="noise level for dsm")
-    p.add_argument("--method", default=None, choices=("auto", "jvp", "vjp"), help="SSM path for ssm/ssm_vr")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
-    p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--depth", type=int, default=3)
-    p.add_argument("--ema-decay", type=float, default=None)
-    p.add_argument("--grad-clip", type=float, default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--backend", default=None, choices=("nccl", "gloo"))
-    p.add_argument("--checkpoint", default=None, help="checkpoint file (written by rank 0)")
-    p.add_argument("--checkpoint-every", type=int, default=None)
-    p.add_argument("--resume", action="store_true")
-    p.add_argument("--progress", action="store_true")
-    return p
-
-
-def main(argv: list[str] | None = None) -> TrainResult:
-    """Command line entry: ``python -m scoresde.train`` or ``torchrun --nproc_per_node=N -m scoresde.train``."""
-    args = _parser().parse_args(argv)
-    rank, _, _ = init_distributed(args.backend)
-    model = ScoreMLP(2, args.hidden, args.depth, generator=torch.Generator().manual_seed(args.seed))
-    loss_kwargs: dict[str, Any] = {"sigma": args.sigma} if args.sigma is not None else {}
-    if args.method is not None:
-        loss_kwargs["method"] = args.method
-    try:
-        result = train(
-            model, make_toy(args.data), args.loss, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-            optimizer=args.optimizer, loss_kwargs=loss_kwargs, ema_decay=args.ema_decay, grad_clip=args.grad_clip,
-            seed=args.seed, device=args.device, checkpoint_path=args.checkpoint,
-            checkpoint_every=args.checkpoint_every, resume=args.resume, progress=args.progress,
-        )
-        if rank == 0:
-            print(f"step {result.step}: loss {result.losses[-1]:.6g}")
-    finally:
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
-    return result
-
-
-if __name__ == "__main__":
-    main()

@@ -1,14 +1,12 @@
 """Small committed checkpoints for the chapters, and where to find them.
 
 Chapter 2's checkpoints (``ch02_*.pt``: an MLP score model trained on the chapter's three-Gaussian mixture with
-SSM, SSM-VR and DSM) are regenerated, bit for bit on the same CPU type, by::
+SSM, SSM-VR and DSM; :mod:`scoresde.checkpoints.make_ch2`), chapter 5's (``ch05_vp_*.pt``: the commands
+:data:`scoresde.cli.CH05_COMMANDS`) and chapter 7's (``ch07_vp_*.pt``: a convolutional score model on the 8x8
+digits, VP SDE, trained with DSM, SSM and SSM-VR; :data:`scoresde.cli.CH07_COMMANDS`) are regenerated, bit for
+bit on the same CPU type, by one command (``--only NAME ...`` for some of them)::
 
-    python -m scoresde.checkpoints.make_ch2
-
-Chapter 7's checkpoints (``ch07_vp_*.pt``: a convolutional score model on the 8x8 digits, VP SDE, trained with
-DSM, SSM and SSM-VR) are the commands :data:`scoresde.cli.CH07_COMMANDS`, run by::
-
-    python -m scoresde.checkpoints.make_ch7
+    python -m scoresde.cli checkpoints
 
 Each file is a :mod:`scoresde.train` checkpoint (weights, optimizer state, EMA weights, step, loss curve,
 configuration), read with :func:`scoresde.train.load_checkpoint` / :func:`scoresde.train.load_trained`.
@@ -35,7 +33,7 @@ def checkpoint_path(name: str) -> Path:
     if not path.is_file():
         present = sorted(p.stem for p in CHECKPOINT_DIR.glob("*.pt"))
         raise FileNotFoundError(
-            f"no committed checkpoint {name!r} (present: {present}); chapter 2's are made by "
-            "`python -m scoresde.checkpoints.make_ch2`, chapter 7's by `python -m scoresde.checkpoints.make_ch7`"
+            f"no committed checkpoint {name!r} (present: {present}); they are made by "
+            "`python -m scoresde.cli checkpoints`"
         )
     return path

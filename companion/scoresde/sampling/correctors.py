@@ -16,7 +16,12 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_bool, check_positive_float, check_positive_int
+from .._checks import (
+    as_column,
+    check_bool,
+    check_positive_float,
+    check_positive_int,
+)
 from ..sde import SDE, VPSDE, ReverseSDE
 from ..solvers import Corrector
 from .langevin import langevin_step
@@ -64,7 +69,7 @@ class LangevinCorrector(Corrector):
             z = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
             step = snr_step_size(s, z, self.snr)
             if alpha is not None:
-                step = (step * alpha).reshape(-1, *([1] * (x.ndim - 1)))
+                step = as_column(step * alpha, x)
             x = langevin_step(x, s, step, z)
         return x
 

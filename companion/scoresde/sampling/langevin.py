@@ -31,7 +31,6 @@ import torch
 
 from .._checks import (
     DivergenceError,
-    check_bool,
     check_callable,
     check_generator,
     check_output_like,
@@ -40,6 +39,7 @@ from .._checks import (
     check_steps,
     check_tensor,
 )
+from .._progress import progress_bar
 
 __all__ = ["langevin_step", "langevin", "annealed_langevin"]
 
@@ -60,15 +60,6 @@ def langevin_step(
     return x + step_size * score + root * z
 
 
-def _steps(total: int, progress: bool, desc: str):
-    check_bool(progress, "progress")
-    if not progress:
-        return None
-    from tqdm import tqdm  # lazily: only when a progress bar is asked for
-
-    return tqdm(total=total, desc=desc)
-
-
 def _finish(x: torch.Tensor, what: str) -> None:
     if not bool(torch.isfinite(x).all()):
         raise DivergenceError(f"{what} diverged (non-finite samples): lower step_size")
@@ -85,20 +76,16 @@ def _ula(
 ) -> torch.Tensor:
     r"""The one ULA loop: for each ``(alpha, level)`` in ``schedule``,
     :math:`x \leftarrow x + \alpha\,S(x, \text{level}) + \sqrt{2\alpha}\,z`."""
-    bar = _steps(len(schedule), progress, what)
     x = x0.detach().clone()
     traj = [x.clone()] if return_trajectory else None
-    with torch.no_grad():
+    with torch.no_grad(), progress_bar(progress, total=len(schedule), desc=what) as bar:
         for alpha, level in schedule:
             s = check_output_like(score(x, level), x, "score_fn", finite=False, same_dtype=True)
             z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
             x = langevin_step(x, s, alpha, z)
             if traj is not None:
                 traj.append(x)
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
+            bar.update(1)
     _finish(x, what)
     return torch.stack(traj) if traj is not None else x
 

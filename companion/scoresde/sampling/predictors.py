@@ -27,14 +27,17 @@ import math
 import torch
 from torch import Tensor
 
-from ..sde import SDE, VESDE, VPSDE, ReverseSDE, SubVPSDE
+from .._checks import as_column
+from ..sde import (
+    SDE,
+    VESDE,
+    VPSDE,
+    ReverseSDE,
+    SubVPSDE,
+)
 from ..solvers import SOLVERS, Solver
 
 __all__ = ["ReverseDiffusionPredictor", "AncestralSamplingPredictor", "PREDICTORS"]
-
-
-def _col(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    return v.reshape(-1, *([1] * (x.ndim - 1)))
 
 
 def _standard_noise(dw: torch.Tensor, dt: float) -> torch.Tensor:
@@ -84,15 +87,15 @@ class AncestralSamplingPredictor(Solver, name="ancestral", strong_order=1.0, wea
         if isinstance(forward, VESDE):
             sigma, prev = forward.discrete_sigmas(t, abs(dt), x)
             var = sigma.square() - prev.square()
-            mean = x + _col(var, x) * s
+            mean = x + as_column(var, x) * s
             std = torch.sqrt(prev.square() * var / sigma.square())
         else:
             beta = forward.discrete_beta(t, abs(dt), x)
-            mean = (x + _col(beta, x) * s) / _col(torch.sqrt(1 - beta), x)
+            mean = (x + as_column(beta, x) * s) / as_column(torch.sqrt(1 - beta), x)
             std = beta.sqrt()
         if dw is None:
             return mean
-        return mean + _col(std, x) * _standard_noise(dw, dt)
+        return mean + as_column(std, x) * _standard_noise(dw, dt)
 
 
 #: the predictors of :func:`scoresde.sampling.predictor_corrector_sample`: the solvers that suit a reverse SDE

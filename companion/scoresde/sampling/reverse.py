@@ -40,19 +40,24 @@ from typing import Literal
 import torch
 
 from .._checks import (
-    DivergenceError,
     check_bool,
     check_callable,
     check_choice,
+    check_eps,
     check_generator,
     check_output_like,
     check_positive_float,
     check_positive_int,
     check_steps,
     check_tensor,
+    draw_device,
 )
-from ..sde import SDE
+from ..sde import (
+    SDE,
+    check_forward_sde,
+)
 from ..solvers import solve
+from ..solvers.adaptive import dopri5
 from .correctors import LangevinCorrector
 from .predictors import PREDICTORS
 
@@ -73,18 +78,7 @@ ODE_METHODS: tuple[str, ...] = ("dopri5", "euler", "heun")
 
 
 def _check_sde(sde: object) -> SDE:
-    if not isinstance(sde, SDE):
-        raise TypeError(f"sde must be a scoresde.sde.SDE, got {type(sde).__name__}")
-    if sde.time_direction != 1:
-        raise ValueError("sde must be the forward SDE (the samplers build its reverse with sde.reverse)")
-    return sde
-
-
-def _check_eps(eps: float, sde: SDE) -> float:
-    eps = check_positive_float(eps, "eps")
-    if eps >= sde.T:
-        raise ValueError(f"eps must be in (0, T) = (0, {sde.T:g}), got {eps}")
-    return eps
+    return check_forward_sde(sde, "the samplers build its reverse with sde.reverse")
 
 
 def _start(
@@ -109,9 +103,7 @@ def _start(
         raise ValueError(f"shape must be (n_samples, *event_shape), got {shape}")
     for s in shape:
         check_positive_int(s, "each entry of shape")
-    if device is None:
-        device = generator.device if isinstance(generator, torch.Generator) else torch.device("cpu")
-    check_generator(generator, torch.device(device))
+    device = draw_device(generator, device, dtype)
     return sde.prior_sample(shape, generator=generator, dtype=dtype, device=device)
 
 
@@ -165,7 +157,7 @@ def reverse_sde_sample(
     """
     _check_sde(sde)
     n_steps = check_steps(check_positive_int(n_steps, "n_steps"), "n_steps")
-    eps = _check_eps(eps, sde)
+    eps = check_eps(eps, sde.T)
     check_choice(method, "method", SDE_METHODS)
     check_bool(progress, "progress")
     x = _start(sde, shape, x_T, generator, dtype, device)
@@ -251,7 +243,7 @@ def predictor_corrector_sample(
     corrector = LangevinCorrector(snr, n_corrector, alpha_factor) if n_corrector else None
     check_bool(alpha_factor, "alpha_factor")
     check_bool(denoise, "denoise")
-    eps = _check_eps(eps, sde)
+    eps = check_eps(eps, sde.T)
     check_choice(predictor, "predictor", tuple(PREDICTORS))
     check_bool(progress, "progress")
     check_bool(return_nfe, "return_nfe")
@@ -325,7 +317,7 @@ def probability_flow_sample(
     n_steps = check_positive_int(n_steps, "n_steps")
     rtol = check_positive_float(rtol, "rtol")
     atol = check_positive_float(atol, "atol")
-    eps = _check_eps(eps, sde)
+    eps = check_eps(eps, sde.T)
     check_bool(progress, "progress")
     check_bool(return_nfe, "return_nfe")
     x = _start(sde, shape, x_T, generator, dtype, device)
@@ -333,26 +325,13 @@ def probability_flow_sample(
     counted = _CountedScore(score_fn)
     flow = sde.reverse(counted, probability_flow=True)
     if method == "dopri5":
-        from torchdiffeq import odeint
-
         batch = x.shape[0]
 
         def field(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             return flow.f(y, t.expand(batch))
 
-        ts = torch.tensor([sde.T, eps], dtype=x.dtype, device=x.device)
-        # step_t: land exactly on eps (dopri5 would otherwise step past it and interpolate back, evaluating
-        # the score at t < eps, even t < 0); first_step: skip the initial-step heuristic, which probes the
-        # field at a time far outside [eps, T].
-        options = {"step_t": ts, "first_step": 0.01 * (sde.T - eps)}
-        try:
-            with torch.no_grad():
-                out = odeint(field, x, ts, rtol=rtol, atol=atol, method="dopri5", options=options)[-1]
-        except AssertionError as err:  # torchdiffeq signals a collapsed step size by an assertion
-            raise DivergenceError(f"dopri5 failed ({err}): the probability-flow field became non-finite or too "
-                             "stiff; check score_fn, or raise eps") from err
-        if not bool(torch.isfinite(out).all()):
-            raise DivergenceError("the probability-flow ODE produced non-finite values; check score_fn")
+        with torch.no_grad():
+            out = dopri5(field, x, sde.T, eps, rtol=rtol, atol=atol, advice="check score_fn, or raise eps")
     else:
         ts = torch.tensor([sde.T, eps], dtype=torch.float64)
         out = solve(flow, x, ts, method=method, dt=(sde.T - eps) / n_steps, progress=progress)[-1]

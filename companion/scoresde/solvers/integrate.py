@@ -26,6 +26,7 @@ from .._checks import (
     check_steps,
     check_tensor,
 )
+from .._progress import progress_bar
 from ..brownian import BrownianPath, as_time_grid
 from ..sde import SDE
 from .base import Corrector, Solver, check_compatible
@@ -195,16 +196,11 @@ def _run(
     out = x0.new_empty((len(record), *x0.shape))
     out[0] = x0
     finite = torch.ones(n_steps, dtype=torch.bool, device=x0.device)
-    steps = range(n_steps)
-    if progress:
-        from tqdm.auto import tqdm  # lazily: no tqdm at import time
-
-        steps = tqdm(steps, desc=f"solve ({solver.name})", total=n_steps)
     x = x0
     stepped = cast(SDE, _CheckedDrift(sde))  # duck-types SDE for the steps (its f checked on every call)
     next_out, checked = 1, 0
-    with torch.no_grad():
-        for k in steps:
+    with torch.no_grad(), progress_bar(progress, total=n_steps, desc=f"solve ({solver.name})") as bar:
+        for k in range(n_steps):
             h = hs[k]
             t = t_dev[k].expand(batch)
             if corrector is not None:
@@ -216,6 +212,7 @@ def _run(
             x = solver.step(stepped, x, t, h, dw, t_dev[k + 1].expand(batch))
             check_same_shape_dtype(x, x0, f"the state after step {k} ({solver.name!r})")
             finite[k] = torch.isfinite(x).all()
+            bar.update(1)
             if k + 1 == record[next_out]:
                 if not bool(finite[checked : k + 1].all()):
                     bad = checked + int((~finite[checked : k + 1]).nonzero()[0])
