@@ -21,15 +21,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(autouse=True)
-def _default_dtype(request):
-    """Each test runs with its module's ``DEFAULT_DTYPE`` (float32 unless the module sets it), and the
-    global default is restored afterwards, so no test module leaks its dtype into another."""
-    torch.set_default_dtype(getattr(request.module, "DEFAULT_DTYPE", torch.float32))
-    yield
-    torch.set_default_dtype(torch.float32)
-
-
 @pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
 def device(request) -> torch.device:
     """Run a test on the CPU and, marked ``gpu``, on CUDA."""

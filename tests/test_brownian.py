@@ -15,7 +15,6 @@ import torch
 
 from scoresde.brownian import BrownianPath, as_time_grid
 
-DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 
 
 def gen(seed: int, device="cpu") -> torch.Generator:
@@ -31,7 +30,7 @@ def assert_mean_var(x: torch.Tensor, mean: float, var: float, what: str) -> None
 
 
 def test_sample_shapes_and_values(device):
-    ts = torch.linspace(0, 1, 11, device=device)
+    ts = torch.linspace(0, 1, 11, device=device, dtype=torch.float64)
     bm = BrownianPath.sample(ts, (4, 3, 2), generator=gen(0, device), device=device)
     assert bm.dW.shape == (10, 4, 3, 2) and bm.W.shape == (11, 4, 3, 2)
     assert bm.shape == (4, 3, 2) and bm.n_steps == 10 and bm.direction == 1
@@ -42,7 +41,7 @@ def test_sample_shapes_and_values(device):
 
 def test_increments_have_variance_dt_and_are_independent():
     """E[dW]=0, Var(dW_k)=|t_{k+1}-t_k| on a non-uniform grid; Cov(dW_0, dW_1)=0; W_t ~ N(0, t)."""
-    ts = torch.tensor([0.0, 0.1, 0.4, 1.0, 2.5])
+    ts = torch.tensor([0.0, 0.1, 0.4, 1.0, 2.5], dtype=torch.float64)
     n = 200_000
     bm = BrownianPath.sample(ts, (n,), generator=gen(1), dtype=torch.float64)
     for k, h in enumerate(torch.diff(ts).tolist()):
@@ -55,7 +54,7 @@ def test_increments_have_variance_dt_and_are_independent():
 
 def test_decreasing_grid_reverse_time():
     """On a decreasing grid the increments still have variance |dt|; dt is negative."""
-    ts = torch.linspace(1.0, 0.0, 5)
+    ts = torch.linspace(1.0, 0.0, 5, dtype=torch.float64)
     bm = BrownianPath.sample(ts, (100_000,), generator=gen(2), dtype=torch.float64)
     assert bm.direction == -1 and bool((bm.dt < 0).all())
     for k in range(4):
@@ -63,7 +62,7 @@ def test_decreasing_grid_reverse_time():
 
 
 def test_seed_reproducibility():
-    ts = torch.linspace(0, 1, 6)
+    ts = torch.linspace(0, 1, 6, dtype=torch.float64)
     a = BrownianPath.sample(ts, (3, 2), generator=gen(7))
     b = BrownianPath.sample(ts, (3, 2), generator=gen(7))
     c = BrownianPath.sample(ts, (3, 2), generator=gen(8))
@@ -71,7 +70,7 @@ def test_seed_reproducibility():
 
 
 def test_refine_passes_through_coarse_path(device):
-    ts = torch.linspace(0, 2, 9, device=device)
+    ts = torch.linspace(0, 2, 9, device=device, dtype=torch.float64)
     coarse = BrownianPath.sample(ts, (5, 2), generator=gen(3, device), dtype=torch.float64)
     fine = coarse.refine(4, generator=gen(4, device))
     assert fine.n_steps == 32 and fine.ts.numel() == 33
@@ -85,7 +84,7 @@ def test_refine_passes_through_coarse_path(device):
 def test_refine_law_is_brownian_bridge():
     """Refined increments are unconditionally N(0, h) and their covariance with the coarse increment is h
     (bridge: Cov(delta_j, dW) = h_j). A refined path is again Brownian."""
-    ts = torch.tensor([0.0, 1.0])
+    ts = torch.tensor([0.0, 1.0], dtype=torch.float64)
     n = 200_000
     coarse = BrownianPath.sample(ts, (n,), generator=gen(5), dtype=torch.float64)
     fine = coarse.refine(4, generator=gen(6))
@@ -99,7 +98,7 @@ def test_refine_law_is_brownian_bridge():
 
 
 def test_refine_on_decreasing_grid():
-    ts = torch.tensor([1.0, 0.5, 0.0])
+    ts = torch.tensor([1.0, 0.5, 0.0], dtype=torch.float64)
     coarse = BrownianPath.sample(ts, (50_000,), generator=gen(9), dtype=torch.float64)
     fine = coarse.refine(5, generator=gen(10))
     assert fine.direction == -1 and fine.n_steps == 10
@@ -108,7 +107,7 @@ def test_refine_on_decreasing_grid():
 
 
 def test_coarsen_sums_increments():
-    ts = torch.linspace(0, 1, 13)
+    ts = torch.linspace(0, 1, 13, dtype=torch.float64)
     bm = BrownianPath.sample(ts, (2,), generator=gen(11))
     c = bm.coarsen(3)
     assert c.n_steps == 4
@@ -119,7 +118,7 @@ def test_coarsen_sums_increments():
 
 
 def test_constructor_from_increments_and_to():
-    dW = torch.randn(3, 2, generator=gen(12))
+    dW = torch.randn(3, 2, generator=gen(12), dtype=torch.float64)
     bm = BrownianPath([0.0, 0.5, 0.7, 1.0], dW)
     assert bm.ts.dtype == torch.float64 and bm.n_steps == 3
     assert "n_steps=3" in repr(bm)
@@ -135,7 +134,7 @@ def test_constructor_from_increments_and_to():
         ([0.0, 0.5, 0.2], ValueError, "strictly"),
         ([0.0], ValueError, "at least"),
         ([0.0, float("nan")], ValueError, "non-finite"),
-        (torch.zeros(2, 2), ValueError, "dimensions"),
+        (torch.zeros(2, 2, dtype=torch.float64), ValueError, "dimensions"),
         (torch.arange(3), TypeError, "floating"),
         ("0,1", TypeError, "sequence"),
         ([0.0, "a"], TypeError, "real numbers"),

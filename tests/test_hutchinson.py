@@ -14,7 +14,6 @@ import torch
 
 from scoresde.hutchinson import hutchinson_trace, jacobian_trace, sample_probes
 
-DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 
 
 def linear(A: torch.Tensor):
@@ -35,18 +34,18 @@ def rademacher_var(A: torch.Tensor) -> float:
 
 def test_jacobian_trace_linear_is_trace(device):
     g = torch.Generator().manual_seed(0)
-    A = torch.randn(5, 5, generator=g).to(device)
-    x = torch.randn(7, 5, generator=g).to(device)
+    A = torch.randn(5, 5, generator=g, dtype=torch.float64).to(device)
+    x = torch.randn(7, 5, generator=g, dtype=torch.float64).to(device)
     tr = jacobian_trace(linear(A), x)
     assert tr.shape == (7,)
-    torch.testing.assert_close(tr, torch.full((7,), float(torch.trace(A)), device=device))
+    torch.testing.assert_close(tr, torch.full((7,), float(torch.trace(A)), device=device, dtype=torch.float64))
 
 
 def test_jacobian_trace_nonlinear_matches_autograd_jacobian():
     g = torch.Generator().manual_seed(1)
-    W, b = torch.randn(4, 4, generator=g), torch.randn(4, generator=g)
+    W, b = torch.randn(4, 4, generator=g, dtype=torch.float64), torch.randn(4, generator=g, dtype=torch.float64)
     f = nonlinear(W, b)
-    x = torch.randn(6, 4, generator=g)
+    x = torch.randn(6, 4, generator=g, dtype=torch.float64)
     expected = torch.stack([torch.trace(torch.autograd.functional.jacobian(f, xi[None])[0, :, 0, :]) for xi in x])
     torch.testing.assert_close(jacobian_trace(f, x), expected)
 
@@ -54,20 +53,20 @@ def test_jacobian_trace_nonlinear_matches_autograd_jacobian():
 def test_event_shape_images():
     """States of any shape: (batch, C, H, W) is traced over all C*H*W entries."""
     g = torch.Generator().manual_seed(2)
-    scale = torch.randn(2, 3, 3, generator=g)
+    scale = torch.randn(2, 3, 3, generator=g, dtype=torch.float64)
     f = lambda x: scale * x  # noqa: E731  diagonal Jacobian with entries `scale`
-    x = torch.randn(4, 2, 3, 3, generator=g)
-    torch.testing.assert_close(jacobian_trace(f, x), torch.full((4,), float(scale.sum())))
+    x = torch.randn(4, 2, 3, 3, generator=g, dtype=torch.float64)
+    torch.testing.assert_close(jacobian_trace(f, x), torch.full((4,), float(scale.sum()), dtype=torch.float64))
     est = hutchinson_trace(f, x, n_probes=1, dist="rademacher", generator=g)
-    torch.testing.assert_close(est, torch.full((4,), float(scale.sum())))  # Rademacher is exact on diagonals
+    torch.testing.assert_close(est, torch.full((4,), float(scale.sum()), dtype=torch.float64))  # Rademacher is exact on diagonals
 
 
 @pytest.mark.parametrize("dist", ["gaussian", "rademacher", "sphere"])
 @pytest.mark.parametrize("method", ["jvp", "vjp"])
 def test_unbiased_on_linear_map(dist, method):
     g = torch.Generator().manual_seed(3)
-    A = torch.randn(6, 6, generator=g)
-    x = torch.randn(400, 6, generator=g)
+    A = torch.randn(6, 6, generator=g, dtype=torch.float64)
+    x = torch.randn(400, 6, generator=g, dtype=torch.float64)
     n_probes = 25
     est = hutchinson_trace(linear(A), x, n_probes=n_probes, dist=dist, generator=g, method=method)
     n = 400 * n_probes
@@ -81,9 +80,9 @@ def test_unbiased_on_linear_map(dist, method):
 @pytest.mark.parametrize("dist", ["gaussian", "rademacher", "sphere"])
 def test_unbiased_on_nonlinear_map(dist):
     g = torch.Generator().manual_seed(4)
-    W, b = torch.randn(5, 5, generator=g), torch.randn(5, generator=g)
+    W, b = torch.randn(5, 5, generator=g, dtype=torch.float64), torch.randn(5, generator=g, dtype=torch.float64)
     f = nonlinear(W, b)
-    x = torch.randn(64, 5, generator=g)
+    x = torch.randn(64, 5, generator=g, dtype=torch.float64)
     exact = jacobian_trace(f, x)
     samples = hutchinson_trace(f, x, n_probes=400, dist=dist, generator=g, reduction="none")
     assert samples.shape == (400, 64)
@@ -96,8 +95,8 @@ def test_unbiased_on_nonlinear_map(dist):
 def test_variance_formulas_and_rademacher_beats_gaussian():
     """Per-probe variance matches ||A||_F^2 + tr(A^2) (Gaussian) and minus 2 sum A_ii^2 (Rademacher)."""
     g = torch.Generator().manual_seed(5)
-    A = torch.randn(4, 4, generator=g) + 3 * torch.eye(4)  # heavy diagonal: Rademacher wins clearly
-    x = torch.zeros(1, 4)
+    A = torch.randn(4, 4, generator=g, dtype=torch.float64) + 3 * torch.eye(4, dtype=torch.float64)  # heavy diagonal: Rademacher wins clearly
+    x = torch.zeros(1, 4, dtype=torch.float64)
     n = 40000
     for dist, var in (("gaussian", gaussian_var(A)), ("rademacher", rademacher_var(A))):
         s = hutchinson_trace(linear(A), x, n_probes=n, dist=dist, generator=g, reduction="none")[:, 0]
@@ -108,8 +107,8 @@ def test_variance_formulas_and_rademacher_beats_gaussian():
 
 def test_jvp_and_vjp_agree_and_seed_reproduces():
     g1 = torch.Generator().manual_seed(6)
-    W, b = torch.randn(3, 3, generator=g1), torch.randn(3, generator=g1)
-    f, x = nonlinear(W, b), torch.randn(10, 3, generator=g1)
+    W, b = torch.randn(3, 3, generator=g1, dtype=torch.float64), torch.randn(3, generator=g1, dtype=torch.float64)
+    f, x = nonlinear(W, b), torch.randn(10, 3, generator=g1, dtype=torch.float64)
     a = hutchinson_trace(f, x, 3, generator=torch.Generator().manual_seed(7), method="jvp")
     b_ = hutchinson_trace(f, x, 3, generator=torch.Generator().manual_seed(7), method="vjp")
     torch.testing.assert_close(a, b_)
@@ -122,7 +121,7 @@ def test_differentiable_wrt_parameters(method):
     """With create_graph=True the estimate backpropagates to parameters captured by f."""
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()
-    x = torch.randn(5, 3)
+    x = torch.randn(5, 3, dtype=torch.float64)
     est = hutchinson_trace(net, x, 2, generator=torch.Generator().manual_seed(1), method=method, create_graph=True)
     params = list(net.parameters())
     grads_est = torch.autograd.grad(est.sum(), params, allow_unused=True, materialize_grads=True)
@@ -140,8 +139,8 @@ def test_differentiable_wrt_parameters(method):
 @pytest.mark.parametrize("method", ["jvp", "vjp", "exact"])
 def test_return_output_gives_f_of_x_and_the_same_trace(method):
     g = torch.Generator().manual_seed(11)
-    W, b = torch.randn(4, 4, generator=g), torch.randn(4, generator=g)
-    f, x = nonlinear(W, b), torch.randn(9, 4, generator=g)
+    W, b = torch.randn(4, 4, generator=g, dtype=torch.float64), torch.randn(4, generator=g, dtype=torch.float64)
+    f, x = nonlinear(W, b), torch.randn(9, 4, generator=g, dtype=torch.float64)
     if method == "exact":
         plain = jacobian_trace(f, x)
         tr, y = jacobian_trace(f, x, return_output=True)
@@ -177,20 +176,20 @@ def f_id(x):
     [
         (lambda: hutchinson_trace(f_id, [[1.0, 2.0]]), TypeError, "torch.Tensor"),
         (lambda: hutchinson_trace(f_id, torch.ones(3, 2, dtype=torch.int64)), TypeError, "floating"),
-        (lambda: hutchinson_trace(f_id, torch.ones(3)), ValueError, "at least 2 dimensions"),
-        (lambda: hutchinson_trace(f_id, torch.tensor([[1.0, float("nan")]])), ValueError, "non-finite"),
-        (lambda: hutchinson_trace(f_id, torch.tensor([[1.0, float("inf")]])), ValueError, "non-finite"),
-        (lambda: hutchinson_trace(lambda x: x[:, :1], torch.ones(3, 2)), ValueError, "shape"),
-        (lambda: jacobian_trace(lambda x: x.sum(1), torch.ones(3, 2)), ValueError, "shape"),
-        (lambda: hutchinson_trace(lambda x: x * float("nan"), torch.ones(3, 2), method="vjp"), ValueError, "non-finite"),
-        (lambda: hutchinson_trace(f_id, torch.ones(3, 2), n_probes=0), ValueError, ">= 1"),
-        (lambda: hutchinson_trace(f_id, torch.ones(3, 2), n_probes=2.0), TypeError, "int"),
-        (lambda: hutchinson_trace(f_id, torch.ones(3, 2), n_probes=True), TypeError, "int"),
-        (lambda: hutchinson_trace(f_id, torch.ones(3, 2), dist="uniform"), ValueError, "unknown dist"),
-        (lambda: hutchinson_trace(f_id, torch.ones(3, 2), method="fd"), ValueError, "unknown method"),
-        (lambda: hutchinson_trace(f_id, torch.ones(3, 2), reduction="sum"), ValueError, "unknown reduction"),
-        (lambda: hutchinson_trace("f", torch.ones(3, 2)), TypeError, "callable"),
-        (lambda: hutchinson_trace(f_id, torch.ones(3, 2), generator=0), TypeError, "Generator"),
+        (lambda: hutchinson_trace(f_id, torch.ones(3, dtype=torch.float64)), ValueError, "at least 2 dimensions"),
+        (lambda: hutchinson_trace(f_id, torch.tensor([[1.0, float("nan")]], dtype=torch.float64)), ValueError, "non-finite"),
+        (lambda: hutchinson_trace(f_id, torch.tensor([[1.0, float("inf")]], dtype=torch.float64)), ValueError, "non-finite"),
+        (lambda: hutchinson_trace(lambda x: x[:, :1], torch.ones(3, 2, dtype=torch.float64)), ValueError, "shape"),
+        (lambda: jacobian_trace(lambda x: x.sum(1), torch.ones(3, 2, dtype=torch.float64)), ValueError, "shape"),
+        (lambda: hutchinson_trace(lambda x: x * float("nan"), torch.ones(3, 2, dtype=torch.float64), method="vjp"), ValueError, "non-finite"),
+        (lambda: hutchinson_trace(f_id, torch.ones(3, 2, dtype=torch.float64), n_probes=0), ValueError, ">= 1"),
+        (lambda: hutchinson_trace(f_id, torch.ones(3, 2, dtype=torch.float64), n_probes=2.0), TypeError, "int"),
+        (lambda: hutchinson_trace(f_id, torch.ones(3, 2, dtype=torch.float64), n_probes=True), TypeError, "int"),
+        (lambda: hutchinson_trace(f_id, torch.ones(3, 2, dtype=torch.float64), dist="uniform"), ValueError, "unknown dist"),
+        (lambda: hutchinson_trace(f_id, torch.ones(3, 2, dtype=torch.float64), method="fd"), ValueError, "unknown method"),
+        (lambda: hutchinson_trace(f_id, torch.ones(3, 2, dtype=torch.float64), reduction="sum"), ValueError, "unknown reduction"),
+        (lambda: hutchinson_trace("f", torch.ones(3, 2, dtype=torch.float64)), TypeError, "callable"),
+        (lambda: hutchinson_trace(f_id, torch.ones(3, 2, dtype=torch.float64), generator=0), TypeError, "Generator"),
         (lambda: sample_probes((2, 3), dtype=torch.int32), TypeError, "floating"),
         (lambda: sample_probes((2, 0)), ValueError, ">= 1"),
     ],
@@ -203,8 +202,8 @@ def test_bad_input(call, exc, match):
 @pytest.mark.gpu
 def test_cuda_matches_cpu_and_rejects_mixed_devices():
     g = torch.Generator().manual_seed(10)
-    A = torch.randn(4, 4, generator=g)
-    x = torch.randn(32, 4, generator=g)
+    A = torch.randn(4, 4, generator=g, dtype=torch.float64)
+    x = torch.randn(32, 4, generator=g, dtype=torch.float64)
     cpu = jacobian_trace(linear(A), x)
     cuda = jacobian_trace(linear(A.cuda()), x.cuda())
     torch.testing.assert_close(cuda.cpu(), cpu)

@@ -20,7 +20,6 @@ from scoresde.data import GaussianMixture, eight_gaussians
 from scoresde.likelihood import LikelihoodResult, log_likelihood
 from scoresde.sde import VESDE, GeometricBrownianMotion, SubVPSDE, VPSDE
 
-DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 
 SDES = {"vp": VPSDE(), "subvp": SubVPSDE(), "ve": VESDE(sigma_max=10.0)}
 EPS = 1e-5
@@ -133,22 +132,22 @@ def f_score(x, t):
 @pytest.mark.parametrize(
     "call, exc, match",
     [
-        (lambda: log_likelihood("vp", f_score, torch.zeros(3, 2)), TypeError, "scoresde.sde.SDE"),
-        (lambda: log_likelihood(VPSDE().reverse(f_score), f_score, torch.zeros(3, 2)), ValueError, "forward SDE"),
-        (lambda: log_likelihood(VPSDE(), 1, torch.zeros(3, 2)), TypeError, "callable"),
-        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3)), ValueError, "at least 2"),
+        (lambda: log_likelihood("vp", f_score, torch.zeros(3, 2, dtype=torch.float64)), TypeError, "scoresde.sde.SDE"),
+        (lambda: log_likelihood(VPSDE().reverse(f_score), f_score, torch.zeros(3, 2, dtype=torch.float64)), ValueError, "forward SDE"),
+        (lambda: log_likelihood(VPSDE(), 1, torch.zeros(3, 2, dtype=torch.float64)), TypeError, "callable"),
+        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, dtype=torch.float64)), ValueError, "at least 2"),
         (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2, dtype=torch.int64)), TypeError, "floating"),
-        (lambda: log_likelihood(VPSDE(), f_score, torch.full((3, 2), float("nan"))), ValueError, "non-finite"),
-        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2), divergence="fd"), ValueError, "unknown divergence"),
-        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2), n_probes=0), ValueError, ">= 1"),
-        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2), dist="cauchy"), ValueError, "unknown dist"),
-        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2), eps=1.0), ValueError, "eps"),
-        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2), rtol=-1.0), ValueError, "> 0"),
-        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2), prior_logp=3), TypeError, "callable"),
-        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2), prior_logp=lambda z: z), ValueError, "dimensions"),
-        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2), generator="g"), TypeError, "Generator"),
-        (lambda: log_likelihood(VPSDE(), lambda x, t: x[:, :1], torch.zeros(3, 2)), ValueError, "shape"),
-        (lambda: log_likelihood(GeometricBrownianMotion(), f_score, torch.ones(3, 2)), ValueError, "no closed-form prior; pass prior_logp"),
+        (lambda: log_likelihood(VPSDE(), f_score, torch.full((3, 2), float("nan"), dtype=torch.float64)), ValueError, "non-finite"),
+        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2, dtype=torch.float64), divergence="fd"), ValueError, "unknown divergence"),
+        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2, dtype=torch.float64), n_probes=0), ValueError, ">= 1"),
+        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2, dtype=torch.float64), dist="cauchy"), ValueError, "unknown dist"),
+        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2, dtype=torch.float64), eps=1.0), ValueError, "eps"),
+        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2, dtype=torch.float64), rtol=-1.0), ValueError, "> 0"),
+        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2, dtype=torch.float64), prior_logp=3), TypeError, "callable"),
+        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2, dtype=torch.float64), prior_logp=lambda z: z), ValueError, "dimensions"),
+        (lambda: log_likelihood(VPSDE(), f_score, torch.zeros(3, 2, dtype=torch.float64), generator="g"), TypeError, "Generator"),
+        (lambda: log_likelihood(VPSDE(), lambda x, t: x[:, :1], torch.zeros(3, 2, dtype=torch.float64)), ValueError, "shape"),
+        (lambda: log_likelihood(GeometricBrownianMotion(), f_score, torch.ones(3, 2, dtype=torch.float64)), ValueError, "no closed-form prior; pass prior_logp"),
     ],
 )
 def test_bad_input(call, exc, match):

@@ -15,7 +15,6 @@ from scoresde.losses import sliced_score_matching
 from scoresde.sde import FunctionSDE, OrnsteinUhlenbeck, VPSDE
 from scoresde.solvers import solve
 
-DEFAULT_DTYPE = torch.float64
 A = torch.tensor([[2.0, 1.0, 0.0], [0.5, -1.0, 0.3], [0.0, 0.2, 3.0]], dtype=torch.float64)
 
 
@@ -24,7 +23,7 @@ def field(x):
 
 
 def test_hutchinson_with_the_probes_the_generator_would_draw_is_identical():
-    x = torch.randn(5, 3, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(5, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     drawn = hutchinson_trace(field, x, 4, "rademacher", generator=torch.Generator().manual_seed(7))
     probes = sample_probes((4, 5, 3), "rademacher", generator=torch.Generator().manual_seed(7), dtype=x.dtype)
     assert torch.equal(hutchinson_trace(field, x, probes=probes), drawn)
@@ -37,13 +36,13 @@ def test_hutchinson_with_the_probes_the_generator_would_draw_is_identical():
     (lambda x: torch.ones(2, 5, 3, dtype=x.dtype).numpy(), "probes"),
 ])
 def test_bad_probes_are_refused_by_name(bad, match):
-    x = torch.randn(5, 3)
+    x = torch.randn(5, 3, dtype=torch.float64)
     with pytest.raises((ValueError, TypeError), match=match):
         hutchinson_trace(field, x, probes=bad(x))
 
 
 def test_probes_exclude_a_generator_and_a_different_count():
-    x, probes = torch.randn(5, 3), torch.ones(2, 5, 3)
+    x, probes = torch.randn(5, 3, dtype=torch.float64), torch.ones(2, 5, 3, dtype=torch.float64)
     with pytest.raises(ValueError, match="either probes or generator"):
         hutchinson_trace(field, x, probes=probes, generator=torch.Generator())
     with pytest.raises(ValueError, match="n_probes=3"):
@@ -51,7 +50,7 @@ def test_probes_exclude_a_generator_and_a_different_count():
 
 
 def test_sliced_score_matching_with_explicit_probes_matches_the_peer_formula():
-    x = torch.randn(6, 3, generator=torch.Generator().manual_seed(1))
+    x = torch.randn(6, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     v = sample_probes((2, 6, 3), "gaussian", generator=torch.Generator().manual_seed(2), dtype=x.dtype)
     ours = sliced_score_matching(field, x, probes=v)
     # sliced_score_matching's loss written out: mean over probes and points of v^T grad(v^T S) + (v^T S)^2 / 2
@@ -69,7 +68,7 @@ def test_sliced_score_matching_with_explicit_probes_matches_the_peer_formula():
 
 def test_log_likelihood_with_explicit_probes_reproduces_the_seeded_run():
     sde = VPSDE()
-    x = torch.randn(4, 2, generator=torch.Generator().manual_seed(3))
+    x = torch.randn(4, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
 
     def score(y, t):
         return -y  # the exact score when the data are N(0, I), the VP SDE's stationary law
@@ -86,8 +85,8 @@ def test_log_likelihood_with_explicit_probes_reproduces_the_seeded_run():
 
 @pytest.mark.parametrize("centered, data_range", [(True, 2.0), (False, 1.0)])
 def test_bits_per_dim_is_score_sdes_bpd_with_offset(centered, data_range):
-    prior, delta = torch.tensor([-10.0, -12.5]), torch.tensor([3.0, 1.25])
-    z = torch.zeros(2, 3, 4, 4)
+    prior, delta = torch.tensor([-10.0, -12.5], dtype=torch.float64), torch.tensor([3.0, 1.25], dtype=torch.float64)
+    z = torch.zeros(2, 3, 4, 4, dtype=torch.float64)
     res = LikelihoodResult(log_prob=prior + delta, prior_logp=prior, delta_logp=delta, z=z, nfe=0)
     inverse_scaler = (lambda v: (v + 1.0) / 2.0) if centered else (lambda v: v)
     n = 3 * 4 * 4
@@ -103,20 +102,20 @@ def test_function_sde_in_reverse_time_runs_on_a_decreasing_grid():
     rev = ou.reverse(score)
     by_hand = FunctionSDE(lambda x, t: rev.f(x, t), lambda x, t: rev.g(x, t), rev.noise_type,
                           additive=True, time_direction=-1)
-    ts = torch.linspace(1.0, 0.0, 21)
+    ts = torch.linspace(1.0, 0.0, 21, dtype=torch.float64)
     bm = BrownianPath.sample(ts, (8, 1), generator=torch.Generator().manual_seed(0))
-    x0 = torch.randn(8, 1, generator=torch.Generator().manual_seed(1))
+    x0 = torch.randn(8, 1, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     assert torch.allclose(solve(by_hand, x0, ts, bm=bm), solve(rev, x0, ts, bm=bm), atol=1e-12)
     with pytest.raises(ValueError, match="decreasing"):
-        solve(by_hand, x0, torch.linspace(0.0, 1.0, 5))
+        solve(by_hand, x0, torch.linspace(0.0, 1.0, 5, dtype=torch.float64))
     with pytest.raises(ValueError, match="time_direction"):
         FunctionSDE(lambda x, t: x, lambda x, t: x, time_direction=0)
 
 
 def test_torchsde_brownian_objects_drive_solve_like_sdeint():
     torchsde = pytest.importorskip("torchsde")
-    batch, ts = 6, torch.linspace(0.0, 1.0, 11)
-    y0 = torch.full((batch, 1), 0.5)
+    batch, ts = 6, torch.linspace(0.0, 1.0, 11, dtype=torch.float64)
+    y0 = torch.full((batch, 1), 0.5, dtype=torch.float64)
     bm = torchsde.BrownianInterval(t0=0.0, t1=1.0, size=(batch, 1), dtype=torch.float64,
                                    entropy=3, levy_area_approximation="none")
 

@@ -26,7 +26,6 @@ import torch
 from scoresde.sde import VPSDE, FunctionSDE, GeometricBrownianMotion, ReverseSDE
 from scoresde.solvers import solve
 
-DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 
 # ---- example 1: GBM with a log-normal initial law -----------------------------------------------------
 # log x_0 ~ N(M0, S0^2)  =>  log x_t ~ N(m_t, v_t), m_t = M0 + (mu - sigma^2/2) t, v_t = S0^2 + sigma^2 t.
@@ -71,7 +70,7 @@ S_Y = (1.0, 0.4)
 
 
 def banana_y_var(t: float) -> torch.Tensor:
-    s0 = torch.tensor(S_Y) ** 2
+    s0 = torch.tensor(S_Y, dtype=torch.float64) ** 2
     return s0 * math.exp(-2 * BETA * t) + SIGB**2 * (1 - math.exp(-2 * BETA * t)) / (2 * BETA)
 
 
@@ -107,7 +106,7 @@ def banana(div: str = "hook") -> FunctionSDE:
 
 
 def banana_sample(n: int, t: float, generator: torch.Generator, device="cpu") -> torch.Tensor:
-    y = banana_y_var(t).sqrt().to(device) * torch.randn(n, 2, generator=generator, device=device)
+    y = banana_y_var(t).sqrt().to(device) * torch.randn(n, 2, generator=generator, device=device, dtype=torch.float64)
     return torch.stack([y[:, 0], y[:, 1] + A * y[:, 0] ** 2], dim=1)
 
 
@@ -115,7 +114,7 @@ def banana_sample(n: int, t: float, generator: torch.Generator, device="cpu") ->
 
 def test_gbm_reverse_drift_closed_form_hook_and_autograd(device):
     g = torch.Generator().manual_seed(0)
-    x = torch.exp(0.4 * torch.randn(64, 1, generator=g)).to(device)
+    x = torch.exp(0.4 * torch.randn(64, 1, generator=g, dtype=torch.float64)).to(device)
     for t in (0.05, 0.5, 1.0):
         expected = gbm_reverse_drift(x, t)
         for fwd in (GeometricBrownianMotion(mu=MU, sigma=SIG, T=T), gbm_autograd()):
@@ -133,13 +132,13 @@ def test_gbm_reverse_drift_closed_form_hook_and_autograd(device):
 def test_banana_reverse_drift_matrix_sigma(device):
     """Non-diagonal Sigma(x): the drift is f - div(Sigma) - Sigma s, hook and autograd agree."""
     g = torch.Generator().manual_seed(1)
-    x = (1.5 * torch.randn(50, 2, generator=g)).to(device)
-    t = torch.rand(50, generator=g).to(device)
+    x = (1.5 * torch.randn(50, 2, generator=g, dtype=torch.float64)).to(device)
+    t = torch.rand(50, generator=g, dtype=torch.float64).to(device)
     s = banana_score(x, t)
     Sig = torch.stack([torch.stack([torch.ones_like(x[:, 0]), 2 * A * x[:, 0]], -1),
                        torch.stack([2 * A * x[:, 0], 1 + 4 * A**2 * x[:, 0] ** 2], -1)], 1) * SIGB**2
     expected = banana_f(x, t) - banana_div(x, t) - (Sig @ s[:, :, None])[:, :, 0]
-    v = torch.randn(50, 2, generator=g).to(device)
+    v = torch.randn(50, 2, generator=g, dtype=torch.float64).to(device)
     torch.testing.assert_close(banana("autograd").sigma_prod(x, t, v), (Sig @ v[:, :, None])[:, :, 0])
     torch.testing.assert_close(banana("autograd").div_sigma(x, t), banana_div(x, t))
     for div in ("hook", "autograd"):
@@ -170,10 +169,10 @@ def test_general_nonsquare_G_divergence_against_sympy(device):
                             torch.stack([z + 0.5, torch.exp(-b**2), a + b**2], -1)], 1)
 
     sde = FunctionSDE(lambda x, t: -x, g_fn, "general", noise_dim=3)
-    x = torch.tensor([[0.3, -1.2], [1.0, 0.5], [-2.0, 0.1]], device=device)
-    ref = torch.tensor([[v[0] for v in at(div, row)] for row in x.tolist()], device=device)
+    x = torch.tensor([[0.3, -1.2], [1.0, 0.5], [-2.0, 0.1]], device=device, dtype=torch.float64)
+    ref = torch.tensor([[v[0] for v in at(div, row)] for row in x.tolist()], device=device, dtype=torch.float64)
     torch.testing.assert_close(sde.div_sigma(x, 0.3), ref)
-    refG = torch.tensor([at(Gs, row) for row in x.tolist()], device=device)
+    refG = torch.tensor([at(Gs, row) for row in x.tolist()], device=device, dtype=torch.float64)
     torch.testing.assert_close(sde.g(x, 0.3), refG)
     # the reverse drift with a made-up score s(x) = -x: f - div(Sigma) - G G^T s
     score = lambda x, t: -x  # noqa: E731
@@ -184,14 +183,14 @@ def test_general_nonsquare_G_divergence_against_sympy(device):
 def test_diagonal_and_scalar_state_dependent_divergence_event_shape(device):
     """Diagonal g(x) on image-shaped states (batch, 2, 2), and a state-dependent scalar g(x)."""
     gen = torch.Generator().manual_seed(2)
-    x = torch.randn(5, 2, 2, generator=gen).to(device)
+    x = torch.randn(5, 2, 2, generator=gen, dtype=torch.float64).to(device)
     diag = FunctionSDE(lambda x, t: torch.zeros_like(x), lambda x, t: torch.cos(x) + 2, "diagonal")
     torch.testing.assert_close(diag.div_sigma(x, 0.0), -2 * (torch.cos(x) + 2) * torch.sin(x))
     scal = FunctionSDE(lambda x, t: torch.zeros_like(x),
                        lambda x, t: 1 + x.reshape(x.shape[0], -1).square().sum(1), "scalar")
     n2 = x.reshape(5, -1).square().sum(1)[:, None, None]
     torch.testing.assert_close(scal.div_sigma(x, 0.0), 4 * (1 + n2) * x)  # grad (1+|x|^2)^2
-    s = torch.randn(5, 2, 2, generator=gen).to(device)
+    s = torch.randn(5, 2, 2, generator=gen, dtype=torch.float64).to(device)
     rev = scal.reverse(lambda y, t: s)
     torch.testing.assert_close(rev.f(x, 0.0), -4 * (1 + n2) * x - (1 + n2) ** 2 * s)
 
@@ -200,8 +199,8 @@ def test_scalar_time_only_case_is_score_sde_formula(device):
     """g = g(t): div(Sigma) = 0 and the drift is score_sde's f - g(t)^2 s (book: eq-reverse-sde)."""
     sde = VPSDE()
     gen = torch.Generator().manual_seed(3)
-    x = torch.randn(8, 3, generator=gen).to(device)
-    t = torch.rand(8, generator=gen).to(device)
+    x = torch.randn(8, 3, generator=gen, dtype=torch.float64).to(device)
+    t = torch.rand(8, generator=gen, dtype=torch.float64).to(device)
     score = lambda y, tt: -y / (1 + tt[:, None])  # noqa: E731
     beta = sde.beta(t)[:, None]
     torch.testing.assert_close(sde.reverse(score).f(x, t), -0.5 * beta * x + beta * x / (1 + t[:, None]))
@@ -227,7 +226,7 @@ def gbm_log_errors(fwd, probability_flow: bool, n: int, device="cpu", seed: int 
     """Largest |error| / tolerance of (mean, variance) of log x at t = T/2 and t = 0."""
     gen = torch.Generator(device).manual_seed(seed)
     m, v = gbm_mean_var(T)
-    xT = torch.exp(m + math.sqrt(v) * torch.randn(n, 1, generator=gen, device=device))
+    xT = torch.exp(m + math.sqrt(v) * torch.randn(n, 1, generator=gen, device=device, dtype=torch.float64))
     rev = fwd.reverse(gbm_score, probability_flow=probability_flow)
     xs = solve(rev, xT, [T, T / 2, 0.0], dt=DT, generator=gen)
     assert xs.shape == (3, n, 1) and xs.device == xT.device
@@ -304,7 +303,7 @@ def test_banana_without_divergence_fails_by_a_wide_margin(one_thread):
 @pytest.mark.gpu
 def test_cuda_reverse_matches_cpu_formula_and_simulates():
     """On CUDA: the drift equals the CPU value, and the simulation passes with the CUDA generator."""
-    x = torch.exp(0.3 * torch.randn(16, 1, generator=torch.Generator().manual_seed(6)))
+    x = torch.exp(0.3 * torch.randn(16, 1, generator=torch.Generator().manual_seed(6), dtype=torch.float64))
     rev = gbm_autograd().reverse(gbm_score)
     torch.testing.assert_close(rev.f(x.cuda(), 0.5).cpu(), rev.f(x, 0.5))
     assert gbm_log_errors(gbm_autograd(), False, N_PATHS, device="cuda") < 1.0
@@ -324,21 +323,21 @@ def test_cuda_reverse_matches_cpu_formula_and_simulates():
         (lambda: FunctionSDE(lambda x, t: x, lambda x, t: x, sde_type="stratonovich").reverse(gbm_score),
          ValueError, "Itô"),
         (lambda: ReverseSDE(object(), gbm_score), TypeError, "SDE"),
-        (lambda: GeometricBrownianMotion().reverse(lambda x, t: x[:, :1]).f(torch.ones(4, 2), 0.5),
+        (lambda: GeometricBrownianMotion().reverse(lambda x, t: x[:, :1]).f(torch.ones(4, 2, dtype=torch.float64), 0.5),
          ValueError, "shape"),
-        (lambda: GeometricBrownianMotion().reverse(lambda x, t: x.cpu().long()).f(torch.ones(4, 2), 0.5),
+        (lambda: GeometricBrownianMotion().reverse(lambda x, t: x.cpu().long()).f(torch.ones(4, 2, dtype=torch.float64), 0.5),
          TypeError, "floating"),
-        (lambda: GeometricBrownianMotion().reverse(lambda x, t: 1.0).f(torch.ones(4, 2), 0.5),
+        (lambda: GeometricBrownianMotion().reverse(lambda x, t: 1.0).f(torch.ones(4, 2, dtype=torch.float64), 0.5),
          TypeError, "torch.Tensor"),
-        (lambda: GeometricBrownianMotion().reverse(gbm_score).f(torch.ones(4, 1), torch.ones(3)),
+        (lambda: GeometricBrownianMotion().reverse(gbm_score).f(torch.ones(4, 1, dtype=torch.float64), torch.ones(3, dtype=torch.float64)),
          ValueError, "shape"),
         (lambda: FunctionSDE(banana_f, lambda x, t: x.new_zeros(x.shape[0], 2, 3), "general", noise_dim=2)
-         .reverse(banana_score).f(torch.ones(4, 2), 0.5), ValueError, "needs"),
+         .reverse(banana_score).f(torch.ones(4, 2, dtype=torch.float64), 0.5), ValueError, "needs"),
         (lambda: FunctionSDE(banana_f, banana_g, "general", noise_dim=2, div_sigma=lambda x, t: x[:, :1])
-         .reverse(banana_score).f(torch.ones(4, 2), 0.5), ValueError, "shape"),
+         .reverse(banana_score).f(torch.ones(4, 2, dtype=torch.float64), 0.5), ValueError, "shape"),
         (lambda: FunctionSDE(banana_f, banana_g, "general"), ValueError, "noise_dim"),
         (lambda: FunctionSDE(banana_f, banana_g, "general", noise_dim=2, div_sigma=3), TypeError, "callable"),
-        (lambda: GeometricBrownianMotion().reverse(gbm_score, probability_flow=True).g(torch.ones(4, 1), 0.5),
+        (lambda: GeometricBrownianMotion().reverse(gbm_score, probability_flow=True).g(torch.ones(4, 1, dtype=torch.float64), 0.5),
          ValueError, "no diffusion"),
     ],
 )

@@ -34,7 +34,6 @@ from scoresde.sampling import PREDICTORS, LangevinCorrector
 from scoresde.sde import VESDE, GeometricBrownianMotion, SubVPSDE, VPSDE
 from scoresde.solvers import solve
 
-DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 
 SDES = {"vp": VPSDE(), "subvp": SubVPSDE(), "ve": VESDE(sigma_max=10.0)}
 
@@ -55,14 +54,14 @@ def marginal_log_prob(mix: GaussianMixture, sde, x: torch.Tensor, t: float) -> t
 def test_marginal_score_is_the_gradient_of_the_marginal_log_density(name):
     sde, mix = SDES[name], eight_gaussians()
     g = torch.Generator().manual_seed(0)
-    x = 3 * torch.randn(50, 2, generator=g)
-    t = torch.rand(50, generator=g)
+    x = 3 * torch.randn(50, 2, generator=g, dtype=torch.float64)
+    t = torch.rand(50, generator=g, dtype=torch.float64)
     xg = x.clone().requires_grad_(True)
     logp = marginal_log_prob(mix, sde, xg, t)
     (grad,) = torch.autograd.grad(logp.sum(), xg)
     torch.testing.assert_close(marginal_score(mix, sde)(x, t), grad)
     if name == "ve":  # VE adds noise only: p_t is the data's own noised() mixture
-        tt = torch.full((50,), 0.4)
+        tt = torch.full((50,), 0.4, dtype=torch.float64)
         sigma = float(sde.marginal_prob(x, tt)[1][0])
         torch.testing.assert_close(marginal_score(mix, sde)(x, tt), mix.noised(sigma).score(x))
 
@@ -165,11 +164,11 @@ def test_probability_flow_of_a_gaussian_is_the_exact_linear_map(name):
     sde, s = SDES[name], 0.5
     mix = GaussianMixture([[0.0, 0.0]], s)
     score = marginal_score(mix, sde)
-    xT = torch.randn(100, 2, generator=torch.Generator().manual_seed(7))
+    xT = torch.randn(100, 2, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
     eps = 1e-3
 
     def v(t: float) -> float:
-        alpha, sigma = sde.marginal_prob(torch.ones(1, 1), t)
+        alpha, sigma = sde.marginal_prob(torch.ones(1, 1, dtype=torch.float64), t)
         return float(alpha[0, 0]) ** 2 * s * s + float(sigma[0]) ** 2
 
     exact = xT * math.sqrt(v(eps) / v(sde.T))
@@ -188,7 +187,7 @@ def test_x_T_device_dtype_and_seed():
         b = sample(sde, score, (10, 2), n_steps=5, generator=torch.Generator().manual_seed(8), dtype=torch.float32)
         c = sample(sde, score, (10, 2), n_steps=5, generator=torch.Generator().manual_seed(9), dtype=torch.float32)
         assert a.dtype == torch.float32 and torch.equal(a, b) and not torch.equal(a, c)
-    xT = torch.zeros(4, 2)
+    xT = torch.zeros(4, 2, dtype=torch.float64)
     out = probability_flow_sample(sde, score, x_T=xT, method="euler", n_steps=10)
     assert float(out.abs().max()) < 1e-10  # the mixture is symmetric about 0: the flow fixes the origin
 
@@ -251,9 +250,9 @@ def vp_score(x, t):
         (lambda: reverse_sde_sample(VPSDE(), lambda x, t: x[:, :1], (4, 2)), ValueError, "shape"),
         (lambda: reverse_sde_sample(VPSDE(), vp_score), ValueError, "give shape"),
         (lambda: reverse_sde_sample(VPSDE(), vp_score, (4,)), ValueError, "n_samples"),
-        (lambda: reverse_sde_sample(VPSDE(), vp_score, (4, 2), x_T=torch.zeros(4, 2)), ValueError, "not both"),
-        (lambda: reverse_sde_sample(VPSDE(), vp_score, x_T=torch.zeros(4)), ValueError, "at least 2"),
-        (lambda: reverse_sde_sample(VPSDE(), vp_score, x_T=torch.full((4, 2), float("nan"))), ValueError, "non-finite"),
+        (lambda: reverse_sde_sample(VPSDE(), vp_score, (4, 2), x_T=torch.zeros(4, 2, dtype=torch.float64)), ValueError, "not both"),
+        (lambda: reverse_sde_sample(VPSDE(), vp_score, x_T=torch.zeros(4, dtype=torch.float64)), ValueError, "at least 2"),
+        (lambda: reverse_sde_sample(VPSDE(), vp_score, x_T=torch.full((4, 2), float("nan"), dtype=torch.float64)), ValueError, "non-finite"),
         (lambda: reverse_sde_sample(VPSDE(), vp_score, (4, 2), n_steps=0), ValueError, ">= 1"),
         (lambda: reverse_sde_sample(VPSDE(), vp_score, (4, 2), eps=1.0), ValueError, "eps"),
         (lambda: reverse_sde_sample(VPSDE(), vp_score, (4, 2), method="rk4"), ValueError, "unknown method"),
@@ -301,7 +300,7 @@ def test_vp_discretize_is_the_ddpm_chain():
     sde, n = VPSDE(), PEER_N
     beta = _peer_vp_betas(sde, n)[PEER_IDX]
     t = PEER_IDX.double() / (n - 1)
-    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     f, G = sde.discretize(x, t, 1 / n)
     torch.testing.assert_close(f, torch.sqrt(1 - beta)[:, None] * x - x)
     torch.testing.assert_close(G, beta.sqrt())
@@ -315,7 +314,7 @@ def test_ve_discretize_is_the_smld_chain():
     sig = _peer_ve_sigmas(sde, n)
     adjacent = torch.where(PEER_IDX == 0, torch.zeros(4, dtype=torch.float64), sig[(PEER_IDX - 1).clamp(min=0)])
     t = PEER_IDX.double() / (n - 1)
-    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(1))
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     f, G = sde.discretize(x, t, 1 / (n - 1))
     assert torch.equal(f, torch.zeros_like(x))
     torch.testing.assert_close(G, torch.sqrt(sig[PEER_IDX] ** 2 - adjacent**2))
@@ -324,7 +323,7 @@ def test_ve_discretize_is_the_smld_chain():
 def test_other_sdes_discretize_by_euler_maruyama_and_the_reverse_chain():
     """sub-VP (no chain of its own in score_sde) is f dt, g sqrt(dt); the reverse chain is
     rev_f = f - G^2 s (x 1/2 and G = 0 for the probability flow)."""
-    x, t, dt = torch.randn(4, 2, generator=torch.Generator().manual_seed(2)), torch.full((4,), 0.3), 0.01
+    x, t, dt = torch.randn(4, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64), torch.full((4,), 0.3, dtype=torch.float64), 0.01
     sub = SubVPSDE()
     f, G = sub.discretize(x, t, dt)
     torch.testing.assert_close(f, sub.f(x, t) * dt)
@@ -343,9 +342,9 @@ def test_other_sdes_discretize_by_euler_maruyama_and_the_reverse_chain():
 @pytest.mark.parametrize(
     "call, exc, match",
     [
-        (lambda: VPSDE().discretize(torch.ones(2, 2), 0.5, 0.0), ValueError, "dt must be > 0"),
-        (lambda: VPSDE().discretize(torch.ones(2, 2), 0.5, 0.2), ValueError, "too large"),
-        (lambda: GeometricBrownianMotion().reverse(vp_score).discretize(torch.ones(2, 2), 0.5, 0.1), ValueError,
+        (lambda: VPSDE().discretize(torch.ones(2, 2, dtype=torch.float64), 0.5, 0.0), ValueError, "dt must be > 0"),
+        (lambda: VPSDE().discretize(torch.ones(2, 2, dtype=torch.float64), 0.5, 0.2), ValueError, "too large"),
+        (lambda: GeometricBrownianMotion().reverse(vp_score).discretize(torch.ones(2, 2, dtype=torch.float64), 0.5, 0.1), ValueError,
          "additive"),
     ],
 )
@@ -356,7 +355,7 @@ def test_discretize_bad_input(call, exc, match):
 
 def test_vp_discretize_accepts_the_largest_step_below_one():
     """The mutation partner of the 'too large' check: beta(t) dt just below 1 is a valid chain."""
-    f, G = VPSDE().discretize(torch.ones(2, 2), 1.0, 0.0499)
+    f, G = VPSDE().discretize(torch.ones(2, 2, dtype=torch.float64), 1.0, 0.0499)
     assert bool(torch.isfinite(f).all()) and float(G[0]) < 1
 
 
@@ -367,8 +366,8 @@ def _step(predictor, sde, x, t, dt, z):
 
 def _peer_setup(seed: int):
     g = torch.Generator().manual_seed(seed)
-    x, z = torch.randn(6, 2, generator=g), torch.randn(6, 2, generator=g)
-    return x, z, torch.full((6,), 0.4), 0.02
+    x, z = torch.randn(6, 2, generator=g, dtype=torch.float64), torch.randn(6, 2, generator=g, dtype=torch.float64)
+    return x, z, torch.full((6,), 0.4, dtype=torch.float64), 0.02
 
 
 def test_reverse_diffusion_predictor_is_score_sde_s():
@@ -420,14 +419,14 @@ def test_langevin_corrector_is_score_sde_s(alpha_factor):
     alpha = 1 - (vp.beta_min + 0.4 * (vp.beta_max - vp.beta_min)) * dt if alpha_factor else 1.0
     expected = x
     for _ in range(2):
-        grad, noise = score(expected, t), torch.randn(expected.shape, generator=g)
+        grad, noise = score(expected, t), torch.randn(expected.shape, generator=g, dtype=torch.float64)
         step = (0.2 * noise.norm(dim=-1).mean() / grad.norm(dim=-1).mean()) ** 2 * 2 * alpha
         expected = expected + step * grad + torch.sqrt(step * 2) * noise
     torch.testing.assert_close(out, expected)
 
 
 def test_predictors_and_corrector_refuse_what_they_cannot_use():
-    x = torch.ones(4, 2)
+    x = torch.ones(4, 2, dtype=torch.float64)
     with pytest.raises(ValueError, match="needs a VPSDE or VESDE"):
         predictor_corrector_sample(SubVPSDE(), vp_score, (4, 2), n_steps=2, predictor="ancestral")
     with pytest.raises(ValueError, match="ancestral needs additive noise.*no noise"):
@@ -464,9 +463,9 @@ def test_pc_counts_its_score_evaluations(predictor, n_corrector, nfe):
 def test_pc_denoise_returns_the_last_mean():
     """One Euler-Maruyama step without corrector: with denoise the sample is x_T + rev_f(x_T, T) (eps - T)."""
     sde, score = VPSDE(), lambda y, s: -y  # noqa: E731
-    x_T = torch.randn(5, 2, generator=torch.Generator().manual_seed(6))
+    x_T = torch.randn(5, 2, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
     mean = predictor_corrector_sample(sde, score, x_T=x_T, n_steps=1, n_corrector=0, denoise=True)
-    t = torch.full((5,), sde.T)
+    t = torch.full((5,), sde.T, dtype=torch.float64)
     torch.testing.assert_close(mean, x_T + sde.reverse(score).f(x_T, t) * (1e-3 - sde.T))
     noisy = predictor_corrector_sample(sde, score, x_T=x_T, n_steps=1, n_corrector=0)
     assert not torch.allclose(noisy, mean)
@@ -476,16 +475,16 @@ def test_pc_keeps_its_random_stream():
     """The PC sampler draws, at each time, the corrector's noise and then the predictor's increment from one
     generator: replayed here by hand for two steps of Euler-Maruyama with one Langevin step each."""
     sde, score = VPSDE(), lambda y, s: -y  # noqa: E731
-    x_T = torch.randn(3, 2, generator=torch.Generator().manual_seed(7))
+    x_T = torch.randn(3, 2, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
     out = predictor_corrector_sample(sde, score, x_T=x_T, n_steps=2, snr=0.1, eps=0.5,
                                      generator=torch.Generator().manual_seed(8))
     g, x, rsde = torch.Generator().manual_seed(8), x_T, sde.reverse(score)
     for t0 in (1.0, 0.75):
-        t = torch.full((3,), t0)
-        s, z = score(x, t), torch.randn(3, 2, generator=g)
+        t = torch.full((3,), t0, dtype=torch.float64)
+        s, z = score(x, t), torch.randn(3, 2, generator=g, dtype=torch.float64)
         step = 2 * (0.1 * z.norm(dim=1).mean() / s.norm(dim=1).mean()) ** 2
         x = x + step * s + torch.sqrt(2 * step) * z
-        dw = torch.randn(3, 2, generator=g) * math.sqrt(0.25)
+        dw = torch.randn(3, 2, generator=g, dtype=torch.float64) * math.sqrt(0.25)
         x = x + rsde.f(x, t) * -0.25 + sde.g(x, t)[:, None] * dw
     torch.testing.assert_close(out, x)
 
@@ -522,7 +521,7 @@ def test_weighted_ssm_pairs_each_row_with_its_own_time():
     is sigma^2 [ (v^T s)^2 / 2 - d / (1 + t) ]; averaged over 4000 probes it is within 5 standard errors of
     sigma^2 [ |s|^2 / 2 - d / (1 + t) ]. A time paired with the wrong row would miss by far more."""
     sde = SDES["vp"]
-    x = torch.randn(6, 2, generator=torch.Generator().manual_seed(22))
+    x = torch.randn(6, 2, generator=torch.Generator().manual_seed(22), dtype=torch.float64)
     score = lambda y, t: -y / (1 + t[:, None])  # noqa: E731
     got = sde_score_matching(score, x, sde, objective="ssm", n_projections=4000,
                              generator=torch.Generator().manual_seed(23), reduction="none")
@@ -545,13 +544,13 @@ def test_the_exact_score_minimises_the_objective(objective, weighting):
     sde, mix = SDES["vp"], eight_gaussians()
     x = mix.sample(20000, generator=torch.Generator().manual_seed(24), dtype=torch.float64)
     exact = marginal_score(mix, sde)
-    c = torch.tensor([0.3, -0.2])
+    c = torch.tensor([0.3, -0.2], dtype=torch.float64)
     kw = dict(objective=objective, weighting=weighting, reduction="none")
     j0 = sde_score_matching(exact, x, sde, generator=torch.Generator().manual_seed(25), **kw)
     j1 = sde_score_matching(lambda y, t: exact(y, t) + c, x, sde, generator=torch.Generator().manual_seed(25), **kw)
     diff = j1 - j0
-    ts = torch.linspace(1e-5, sde.T, 100001)
-    ones = torch.ones(ts.shape[0], 1)
+    ts = torch.linspace(1e-5, sde.T, 100001, dtype=torch.float64)
+    ones = torch.ones(ts.shape[0], 1, dtype=torch.float64)
     lam = sde.marginal_prob(ones, ts)[1] ** 2 if weighting == "sigma2" else sde.g(ones, ts) ** 2
     target = float(torch.trapezoid(lam, ts) / (sde.T - 1e-5)) * 0.5 * float(c.square().sum())
     diff = diff.detach()
@@ -580,17 +579,17 @@ def test_objective_trains_a_network_and_is_reproducible():
 @pytest.mark.parametrize(
     "call, exc, match",
     [
-        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), "vp"), TypeError, "scoresde.sde.SDE"),
-        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), objective="esm"), ValueError, "unknown objective"),
-        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), weighting="snr"), ValueError, "unknown weighting"),
-        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), eps=2.0), ValueError, "eps"),
-        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), n_projections=0), ValueError, ">= 1"),
-        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), dist="cauchy"), ValueError, "unknown dist"),
-        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), reduction="sum"), ValueError, "unknown reduction"),
-        (lambda: sde_score_matching(vp_score, torch.ones(4), VPSDE()), ValueError, "at least 2"),
-        (lambda: sde_score_matching(lambda x, t: x[:, :1], torch.ones(4, 2), VPSDE()), ValueError, "shape"),
-        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), GeometricBrownianMotion()), NotImplementedError, "marginal"),
-        (lambda: sde_score_matching(vp_score, torch.ones(4, 2), VPSDE(), generator=0), TypeError, "Generator"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2, dtype=torch.float64), "vp"), TypeError, "scoresde.sde.SDE"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2, dtype=torch.float64), VPSDE(), objective="esm"), ValueError, "unknown objective"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2, dtype=torch.float64), VPSDE(), weighting="snr"), ValueError, "unknown weighting"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2, dtype=torch.float64), VPSDE(), eps=2.0), ValueError, "eps"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2, dtype=torch.float64), VPSDE(), n_projections=0), ValueError, ">= 1"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2, dtype=torch.float64), VPSDE(), dist="cauchy"), ValueError, "unknown dist"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2, dtype=torch.float64), VPSDE(), reduction="sum"), ValueError, "unknown reduction"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, dtype=torch.float64), VPSDE()), ValueError, "at least 2"),
+        (lambda: sde_score_matching(lambda x, t: x[:, :1], torch.ones(4, 2, dtype=torch.float64), VPSDE()), ValueError, "shape"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2, dtype=torch.float64), GeometricBrownianMotion()), NotImplementedError, "marginal"),
+        (lambda: sde_score_matching(vp_score, torch.ones(4, 2, dtype=torch.float64), VPSDE(), generator=0), TypeError, "Generator"),
     ],
 )
 def test_objective_bad_input(call, exc, match):
@@ -618,7 +617,7 @@ def test_samplers_and_objective_on_cuda():
         assert x.device.type == "cuda"
         check_samples(x.cpu(), mix, 30)
     with pytest.raises(ValueError, match="device"):
-        reverse_sde_sample(sde, score, x_T=torch.zeros(4, 2, device="cuda"), generator=torch.Generator())
+        reverse_sde_sample(sde, score, x_T=torch.zeros(4, 2, device="cuda", dtype=torch.float64), generator=torch.Generator())
     xc = mix.sample(64, generator=torch.Generator().manual_seed(0)).cuda()
     val = sde_score_matching(score, xc, sde, generator=torch.Generator("cuda").manual_seed(1))
     assert val.device.type == "cuda" and bool(torch.isfinite(val))

@@ -26,7 +26,6 @@ from scoresde.sde import (
     VPSDE,
 )
 
-DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 
 t_, s_, x0_ = sp.symbols("t s x0", real=True)
 
@@ -71,18 +70,18 @@ def test_marginal_prob_solves_moment_odes(case):
     assert sp.simplify(sp.diff(var, t_) - (2 * a * var + g2)) == 0
     assert sp.simplify(mean.subs(t_, 0) - x0_) == 0 and sp.simplify(var.subs(t_, 0)) == 0
     # the SDE's own f and g are the ones in the ODEs
-    x = torch.tensor([[0.3], [-1.2]])
+    x = torch.tensor([[0.3], [-1.2]], dtype=torch.float64)
     for tv in (0.05, 0.4, 1.0):
-        t = torch.full((2,), tv)
+        t = torch.full((2,), tv, dtype=torch.float64)
         a_num = float(a.subs(t_, tv))
         torch.testing.assert_close(sde.f(x, t), a_num * x + float(const_drift))
         gx = sde.g(x, t)
-        torch.testing.assert_close(gx.square(), torch.full((2,), float(g2.subs(t_, tv))))
+        torch.testing.assert_close(gx.square(), torch.full((2,), float(g2.subs(t_, tv)), dtype=torch.float64))
         # the torch closed form equals the sympy one
         m, std = sde.marginal_prob(x, t)
-        m_ref = torch.tensor([[float(mean.subs({t_: tv, x0_: xi}))] for xi in (0.3, -1.2)])
+        m_ref = torch.tensor([[float(mean.subs({t_: tv, x0_: xi}))] for xi in (0.3, -1.2)], dtype=torch.float64)
         torch.testing.assert_close(m, m_ref)
-        torch.testing.assert_close(std, torch.full((2,), math.sqrt(float(var.subs(t_, tv)))))
+        torch.testing.assert_close(std, torch.full((2,), math.sqrt(float(var.subs(t_, tv))), dtype=torch.float64))
 
 
 def test_gbm_moments_and_solution_sympy():
@@ -99,13 +98,13 @@ def test_gbm_moments_and_solution_sympy():
     assert sp.simplify(sp.diff(xs, t_) + sp.diff(xs, w, 2) / 2 - mu * xs) == 0
     assert sp.simplify(sp.diff(xs, w) - sig * xs) == 0
     sde = GeometricBrownianMotion(mu=0.5, sigma=0.8)
-    x0 = torch.tensor([[1.5], [0.2]])
+    x0 = torch.tensor([[1.5], [0.2]], dtype=torch.float64)
     mean, var = sde.moments(x0, 0.7)
-    torch.testing.assert_close(mean, torch.tensor([[float(m.subs({x0_: 1.5, t_: 0.7}))], [float(m.subs({x0_: 0.2, t_: 0.7}))]]))
-    torch.testing.assert_close(var[0, 0], torch.tensor(float(v.subs({x0_: 1.5, t_: 0.7}))))
-    wv = torch.tensor([[0.3], [-0.4]])
+    torch.testing.assert_close(mean, torch.tensor([[float(m.subs({x0_: 1.5, t_: 0.7}))], [float(m.subs({x0_: 0.2, t_: 0.7}))]], dtype=torch.float64))
+    torch.testing.assert_close(var[0, 0], torch.tensor(float(v.subs({x0_: 1.5, t_: 0.7})), dtype=torch.float64))
+    wv = torch.tensor([[0.3], [-0.4]], dtype=torch.float64)
     torch.testing.assert_close(
-        sde.exact_solution(x0, 0.7, wv)[1, 0], torch.tensor(float(xs.subs({x0_: 0.2, t_: 0.7, w: -0.4})))
+        sde.exact_solution(x0, 0.7, wv)[1, 0], torch.tensor(float(xs.subs({x0_: 0.2, t_: 0.7, w: -0.4})), dtype=torch.float64)
     )
     with pytest.raises(NotImplementedError, match="Gaussian"):
         sde.marginal_prob(x0, 0.5)
@@ -113,9 +112,9 @@ def test_gbm_moments_and_solution_sympy():
 
 def test_bm_exact_solution():
     sde = BrownianMotion(mu=2.0, sigma=0.5)
-    x0 = torch.zeros(3, 2)
-    w = torch.ones(3, 2)
-    torch.testing.assert_close(sde.exact_solution(x0, 0.5, w), torch.full((3, 2), 1.5))
+    x0 = torch.zeros(3, 2, dtype=torch.float64)
+    w = torch.ones(3, 2, dtype=torch.float64)
+    torch.testing.assert_close(sde.exact_solution(x0, 0.5, w), torch.full((3, 2), 1.5, dtype=torch.float64))
 
 
 # ---------------------------------------------------------------- noise types, products
@@ -135,13 +134,13 @@ def general_sde(m: int = 3) -> FunctionSDE:
 
 def test_products_agree_with_matrices():
     g = gen(0)
-    x = torch.randn(4, 2, generator=g)
-    v = torch.randn(4, 2, generator=g)
-    t = torch.full((4,), 0.3)
+    x = torch.randn(4, 2, generator=g, dtype=torch.float64)
+    v = torch.randn(4, 2, generator=g, dtype=torch.float64)
+    t = torch.full((4,), 0.3, dtype=torch.float64)
     cases = [
-        (general_sde(3), torch.randn(4, 3, generator=g)),
-        (GeometricBrownianMotion(), torch.randn(4, 2, generator=g)),
-        (OrnsteinUhlenbeck(), torch.randn(4, 2, generator=g)),
+        (general_sde(3), torch.randn(4, 3, generator=g, dtype=torch.float64)),
+        (GeometricBrownianMotion(), torch.randn(4, 2, generator=g, dtype=torch.float64)),
+        (OrnsteinUhlenbeck(), torch.randn(4, 2, generator=g, dtype=torch.float64)),
     ]
     for sde, dw in cases:
         assert sde.noise_shape(x.shape) == tuple(dw.shape)
@@ -153,31 +152,31 @@ def test_products_agree_with_matrices():
         elif sde.noise_type == "diagonal":
             G = torch.diag_embed(sde.g(x, t))
         else:
-            G = sde.g(x, t)[:, None, None] * torch.eye(2)
+            G = sde.g(x, t)[:, None, None] * torch.eye(2, dtype=torch.float64)
         torch.testing.assert_close(sde.g_prod(x, t, dw), (G @ dw[..., None])[..., 0])
 
 
 def test_image_shaped_states():
-    x = torch.randn(3, 2, 4, 4, generator=gen(1))
+    x = torch.randn(3, 2, 4, 4, generator=gen(1), dtype=torch.float64)
     sde = VPSDE()
     assert sde.f(x, 0.5).shape == x.shape and sde.g(x, 0.5).shape == (3,)
     assert sde.g_prod(x, 0.5, torch.ones_like(x)).shape == x.shape
-    mean, std = sde.marginal_prob(x, torch.tensor([0.1, 0.5, 1.0]))
+    mean, std = sde.marginal_prob(x, torch.tensor([0.1, 0.5, 1.0], dtype=torch.float64))
     assert mean.shape == x.shape and std.shape == (3,)
     assert bool(std[0] < std[1] < std[2])
 
 
 def test_time_as_number_tensor_and_bad_shape():
     sde = OrnsteinUhlenbeck()
-    x = torch.ones(3, 1)
-    torch.testing.assert_close(sde.marginal_prob(x, 0.5)[1], sde.marginal_prob(x, torch.tensor(0.5))[1])
+    x = torch.ones(3, 1, dtype=torch.float64)
+    torch.testing.assert_close(sde.marginal_prob(x, 0.5)[1], sde.marginal_prob(x, torch.tensor(0.5, dtype=torch.float64))[1])
     with pytest.raises(ValueError, match=r"shape \(batch,\)"):
-        sde.marginal_prob(x, torch.ones(2))
+        sde.marginal_prob(x, torch.ones(2, dtype=torch.float64))
 
 
 def test_noise_none_products_are_zero():
     sde = FunctionSDE(lambda x, t: -x, None, "none")
-    x = torch.ones(2, 3)
+    x = torch.ones(2, 3, dtype=torch.float64)
     assert sde.additive and torch.equal(sde.g_prod(x, 0.0, x), torch.zeros_like(x))
     assert torch.equal(sde.sigma_prod(x, 0.0, x), torch.zeros_like(x))
     assert torch.equal(sde.div_sigma(x, 0.0), torch.zeros_like(x))
@@ -198,12 +197,12 @@ def brute_div_sigma(sde: SDE, x: torch.Tensor, t: float) -> torch.Tensor:
 
 def test_div_sigma_general_autograd_matches_brute_force():
     sde = general_sde(3)
-    x = torch.randn(5, 2, generator=gen(2))
+    x = torch.randn(5, 2, generator=gen(2), dtype=torch.float64)
     torch.testing.assert_close(sde.div_sigma(x, 0.4), brute_div_sigma(sde, x, 0.4))
 
 
 def test_div_sigma_diagonal_and_scalar_autograd():
-    x = torch.randn(5, 3, generator=gen(3))
+    x = torch.randn(5, 3, generator=gen(3), dtype=torch.float64)
     # diagonal noise whose g_i depends on all coordinates (autograd must take only dSigma_ii/dx_i)
     diag = FunctionSDE(lambda x, t: x, lambda x, t: 1 + 0.3 * x**2 + 0.1 * x.sum(1, keepdim=True), "diagonal")
     torch.testing.assert_close(diag.div_sigma(x, 0.0), brute_div_sigma(diag, x, 0.0))
@@ -213,12 +212,12 @@ def test_div_sigma_diagonal_and_scalar_autograd():
     torch.testing.assert_close(scal.div_sigma(x, 0.0), expected)
     torch.testing.assert_close(scal.div_sigma(x, 0.0), brute_div_sigma(scal, x, 0.0))
     # scalar noise declared not additive but independent of x: zero
-    flat = FunctionSDE(lambda x, t: x, lambda x, t: torch.ones(x.shape[0]), "scalar")
+    flat = FunctionSDE(lambda x, t: x, lambda x, t: torch.ones(x.shape[0], dtype=torch.float64), "scalar")
     assert torch.equal(flat.div_sigma(x, 0.0), torch.zeros_like(x))
 
 
 def test_div_sigma_closed_form_gbm_and_user_hook():
-    x = torch.rand(6, 2, generator=gen(4)) + 0.5
+    x = torch.rand(6, 2, generator=gen(4), dtype=torch.float64) + 0.5
     gbm = GeometricBrownianMotion(mu=0.1, sigma=0.7)
     as_function = FunctionSDE(gbm.f, gbm.g, "diagonal")  # same SDE, autograd divergence
     torch.testing.assert_close(gbm.div_sigma(x, 0.2), as_function.div_sigma(x, 0.2))
@@ -248,8 +247,8 @@ def gaussian_score(sde: SDE, m0: float, s0: float):
 def test_reverse_drift_scalar_is_score_sde_formula():
     sde = VPSDE()
     score = gaussian_score(sde, 1.0, 0.5)
-    x = torch.randn(4, 2, generator=gen(5))
-    t = torch.full((4,), 0.6)
+    x = torch.randn(4, 2, generator=gen(5), dtype=torch.float64)
+    t = torch.full((4,), 0.6, dtype=torch.float64)
     g2 = sde.g(x, t)[:, None] ** 2
     rev = sde.reverse(score)
     pf = sde.reverse(score, probability_flow=True)
@@ -268,8 +267,8 @@ def test_reverse_drift_general_state_dependent():
     """f_bar = f - div(Sigma) - Sigma s for a state-dependent matrix G (book: eq-reverse-sde-general)."""
     sde = general_sde(3)
     score = lambda x, t: -x * (1 + t[:, None])  # noqa: E731  any field will do for the formula
-    x = torch.randn(5, 2, generator=gen(6))
-    t = torch.full((5,), 0.25)
+    x = torch.randn(5, 2, generator=gen(6), dtype=torch.float64)
+    t = torch.full((5,), 0.25, dtype=torch.float64)
     S = sde.sigma_matrix(x, t)
     s = score(x, t)
     div = brute_div_sigma(sde, x, 0.25)
@@ -282,7 +281,7 @@ def test_reverse_drift_general_state_dependent():
 
 def test_reverse_refuses_bad_input():
     sde = VPSDE()
-    x = torch.randn(3, 2)
+    x = torch.randn(3, 2, dtype=torch.float64)
     with pytest.raises(TypeError, match="callable"):
         sde.reverse(3)
     with pytest.raises(TypeError, match="bool"):
@@ -313,7 +312,7 @@ def test_prior_errors_and_absence():
     with pytest.raises(NotImplementedError, match="prior"):
         BrownianMotion().prior_sample((2, 1))
     with pytest.raises(NotImplementedError, match="prior"):
-        GeometricBrownianMotion().prior_logp(torch.ones(2, 1))
+        GeometricBrownianMotion().prior_logp(torch.ones(2, 1, dtype=torch.float64))
     with pytest.raises(TypeError, match="dtype"):
         VPSDE().prior_sample((2, 1), dtype=torch.int32)
     with pytest.raises(ValueError, match="batch"):
@@ -360,8 +359,8 @@ def test_function_sde_validation():
         FunctionSDE(f, f, additive="yes")
     sde = FunctionSDE(f, lambda x, t: x[:, :1], "diagonal")
     with pytest.raises(ValueError, match="noise_type 'diagonal' needs"):
-        sde.g_prod(torch.ones(2, 3), 0.0, torch.ones(2, 3))
+        sde.g_prod(torch.ones(2, 3, dtype=torch.float64), 0.0, torch.ones(2, 3, dtype=torch.float64))
     sde = FunctionSDE(f, lambda x, t: "g", "scalar")
     with pytest.raises(TypeError, match="g must return"):
-        sde.g_prod(torch.ones(2, 3), 0.0, torch.ones(2, 3))
+        sde.g_prod(torch.ones(2, 3, dtype=torch.float64), 0.0, torch.ones(2, 3, dtype=torch.float64))
     assert "FunctionSDE" in repr(sde)

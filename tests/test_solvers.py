@@ -47,7 +47,6 @@ from scoresde.solvers import (
     solve,
 )
 
-DEFAULT_DTYPE = torch.float64  # set for each test of this module by tests/conftest.py
 KS_LEVEL = 1e-4
 
 
@@ -118,9 +117,9 @@ def general_sde():
 )
 def test_matches_torchsde_with_same_increments(sde, noise_type, method):
     batch, d = 16, 2
-    x0 = torch.rand(batch, d, generator=gen(0)) + 0.5
-    ts = torch.linspace(0, 1, 9)
-    bm = BrownianPath.sample(torch.linspace(0, 1, 65), sde.noise_shape(x0.shape), generator=gen(1), dtype=torch.float64)
+    x0 = torch.rand(batch, d, generator=gen(0), dtype=torch.float64) + 0.5
+    ts = torch.linspace(0, 1, 9, dtype=torch.float64)
+    bm = BrownianPath.sample(torch.linspace(0, 1, 65, dtype=torch.float64), sde.noise_shape(x0.shape), generator=gen(1), dtype=torch.float64)
     ours = solve(sde, x0, ts, method=method, bm=bm)
     ref = torchsde.sdeint(TorchsdeWrapper(sde, noise_type), x0, ts, bm=FixedBrownian(bm), method=method, dt=1 / 64)
     torch.testing.assert_close(ours, ref)
@@ -142,8 +141,8 @@ def gbm_errors(sde_type: str, method: str, n_paths: int, seed: int, sigma: float
         sde = GeometricBrownianMotion(mu=mu, sigma=sigma)
     else:  # Stratonovich GBM: dx = mu x dt + sigma x o dW, exact x0 exp(mu t + sigma W)
         sde = FunctionSDE(lambda x, t: mu * x, lambda x, t: sigma * x, "diagonal", sde_type="stratonovich")
-    x0 = torch.ones(n_paths, 1)
-    fine = BrownianPath.sample(torch.linspace(0, T, 2**10 + 1), (n_paths, 1), generator=gen(seed), dtype=torch.float64)
+    x0 = torch.ones(n_paths, 1, dtype=torch.float64)
+    fine = BrownianPath.sample(torch.linspace(0, T, 2**10 + 1, dtype=torch.float64), (n_paths, 1), generator=gen(seed), dtype=torch.float64)
     w_T = fine.W[-1]
     drift = (mu - 0.5 * sigma**2) if sde_type == "ito" else mu
     exact = x0 * torch.exp(drift * T + sigma * w_T)
@@ -177,8 +176,8 @@ def test_weak_error_of_the_mean_is_the_exact_bias():
     errors of the mean difference) matches the exact bias x0 ((1 + mu h)^N - e^{mu T})."""
     mu, T, n = 1.0, 1.0, 8000
     sde = GeometricBrownianMotion(mu=mu, sigma=0.5)
-    x0 = torch.ones(n, 1)
-    path = BrownianPath.sample(torch.linspace(0, T, 17), (n, 1), generator=gen(12), dtype=torch.float64)
+    x0 = torch.ones(n, 1, dtype=torch.float64)
+    path = BrownianPath.sample(torch.linspace(0, T, 17, dtype=torch.float64), (n, 1), generator=gen(12), dtype=torch.float64)
     diff = solve(sde, x0, [0.0, T], bm=path)[-1] - sde.exact_solution(x0, T, path.W[-1])
     bias = (1 + mu / 16) ** 16 - math.exp(mu * T)
     assert abs(float(diff.mean()) - bias) < 5 * float(diff.std()) / math.sqrt(n)
@@ -197,7 +196,7 @@ def ks_normal(sample: torch.Tensor, mean: float, std: float) -> float:
 def test_brownian_motion_with_drift_law():
     """x_T ~ N(x0 + mu T, sigma^2 T) exactly (EM is exact for constant coefficients)."""
     sde = BrownianMotion(mu=0.7, sigma=1.3)
-    x0 = torch.full((20_000, 1), -0.5)
+    x0 = torch.full((20_000, 1), -0.5, dtype=torch.float64)
     out = solve(sde, x0, [0.0, 0.5, 2.0], dt=0.05, generator=gen(12))
     for k, t in ((1, 0.5), (2, 2.0)):
         mean, std = sde.marginal_prob(x0[:1], t)
@@ -208,7 +207,7 @@ def test_ou_law():
     """OU at t = 0.5 and 2: KS against N(x0 e^{-beta t}, sigma^2 (1 - e^{-2 beta t}) / (2 beta)) with dt = 1e-3
     (the EM bias in the variance is O(beta dt) relative, ~0.3%, far below what the KS test with N = 20000 sees)."""
     sde = OrnsteinUhlenbeck(beta=1.5, sigma=0.8)
-    x0 = torch.full((20_000, 1), 2.0)
+    x0 = torch.full((20_000, 1), 2.0, dtype=torch.float64)
     out = solve(sde, x0, [0.0, 0.5, 2.0], dt=1e-3, generator=gen(13))
     for k, t in ((1, 0.5), (2, 2.0)):
         mean, std = sde.marginal_prob(x0[:1], t)
@@ -220,7 +219,7 @@ def test_ou_law():
 def test_gbm_law():
     """log x_T ~ N(log x0 + (mu - sigma^2/2) T, sigma^2 T): KS, with Milstein at dt = 1e-3."""
     sde = GeometricBrownianMotion(mu=0.3, sigma=0.4)
-    x0 = torch.full((20_000, 1), 1.5)
+    x0 = torch.full((20_000, 1), 1.5, dtype=torch.float64)
     xT = solve(sde, x0, [0.0, 1.0], dt=1e-3, generator=gen(14), method="milstein")[-1]
     assert ks_normal(xT.log(), math.log(1.5) + 0.3 - 0.08, 0.4) > KS_LEVEL
 
@@ -235,7 +234,7 @@ def test_reverse_sde_reproduces_forward_marginals(sde):
     n = 8_000
 
     def exact_law(t: float):
-        a_m0, std = sde.marginal_prob(torch.full((1, 1), m0), t)
+        a_m0, std = sde.marginal_prob(torch.full((1, 1), m0, dtype=torch.float64), t)
         a = float(a_m0) / m0
         return float(a_m0), a**2 * s0**2 + float(std) ** 2
 
@@ -245,7 +244,7 @@ def test_reverse_sde_reproduces_forward_marginals(sde):
         return -(x - a_m0) / (a**2 * s0**2 + std[:, None] ** 2)
 
     mT, vT = exact_law(1.0)
-    xT = mT + math.sqrt(vT) * torch.randn(n, 2, generator=gen(15))
+    xT = mT + math.sqrt(vT) * torch.randn(n, 2, generator=gen(15), dtype=torch.float64)
     ts = [1.0, 0.5, 1e-3]
     for rev, method in ((sde.reverse(score), "euler"), (sde.reverse(score, probability_flow=True), "heun")):
         out = solve(rev, xT, ts, dt=2.5e-3, generator=gen(16), method=method)
@@ -258,7 +257,7 @@ def test_reverse_sde_reproduces_forward_marginals(sde):
 
 def test_reverse_requires_decreasing_times_and_forward_increasing():
     sde = OrnsteinUhlenbeck()
-    x0 = torch.zeros(4, 1)
+    x0 = torch.zeros(4, 1, dtype=torch.float64)
     with pytest.raises(ValueError, match="ts must be increasing"):
         solve(sde, x0, [1.0, 0.0])
     rev = sde.reverse(lambda x, t: -x / sde.stationary_std**2)
@@ -270,7 +269,7 @@ def test_reverse_requires_decreasing_times_and_forward_increasing():
 def test_ode_runs_both_ways_and_back():
     """An SDE without noise is an ODE: solve it forward then backward with Heun and return to the start."""
     ode = FunctionSDE(lambda x, t: -x * (1 + t[:, None]), None, "none")
-    x0 = torch.tensor([[1.0], [2.0]])
+    x0 = torch.tensor([[1.0], [2.0]], dtype=torch.float64)
     fwd = solve(ode, x0, [0.0, 1.0], dt=1e-3, method="heun")
     # exact: x0 exp(-(t + t^2/2)); Heun is second order: error ~ 1e-7
     torch.testing.assert_close(fwd[-1], x0 * math.exp(-1.5), atol=1e-6, rtol=0)
@@ -283,11 +282,11 @@ def test_ode_runs_both_ways_and_back():
 # ---------------------------------------------------------------- grids, shapes, seeds, options
 def test_output_times_and_dt_grid():
     sde = BrownianMotion(sigma=0.0 + 1.0)
-    x0 = torch.zeros(3, 2)
-    out = solve(sde, x0, torch.tensor([0.0, 0.3, 1.0]), dt=0.1, generator=gen(1))
+    x0 = torch.zeros(3, 2, dtype=torch.float64)
+    out = solve(sde, x0, torch.tensor([0.0, 0.3, 1.0], dtype=torch.float64), dt=0.1, generator=gen(1))
     assert out.shape == (3, 3, 2) and torch.equal(out[0], x0)
     # the same Brownian path on the dt grid gives the same answer through bm
-    grid = torch.cat([torch.linspace(0, 0.3, 4), torch.linspace(0.3, 1.0, 8)[1:]])
+    grid = torch.cat([torch.linspace(0, 0.3, 4, dtype=torch.float64), torch.linspace(0.3, 1.0, 8, dtype=torch.float64)[1:]])
     bm = BrownianPath.sample(grid, (3, 2), generator=gen(2), dtype=torch.float64)
     via_bm = solve(sde, x0, [0.0, 0.3, 1.0], bm=bm)
     torch.testing.assert_close(via_bm[1], bm.W[3])
@@ -296,8 +295,8 @@ def test_output_times_and_dt_grid():
 
 def test_same_path_at_two_resolutions_and_refinement():
     sde = GeometricBrownianMotion(mu=0.5, sigma=0.5)
-    x0 = torch.ones(2000, 1)
-    coarse = BrownianPath.sample(torch.linspace(0, 1, 17), (2000, 1), generator=gen(3), dtype=torch.float64)
+    x0 = torch.ones(2000, 1, dtype=torch.float64)
+    coarse = BrownianPath.sample(torch.linspace(0, 1, 17, dtype=torch.float64), (2000, 1), generator=gen(3), dtype=torch.float64)
     fine = coarse.refine(16, generator=gen(4))
     exact = sde.exact_solution(x0, 1.0, coarse.W[-1])
     err_c = float((solve(sde, x0, [0.0, 1.0], bm=coarse)[-1] - exact).abs().mean())
@@ -306,7 +305,7 @@ def test_same_path_at_two_resolutions_and_refinement():
 
 
 def test_image_shaped_states_and_seeds():
-    x0 = torch.randn(4, 3, 5, 5, generator=gen(5))
+    x0 = torch.randn(4, 3, 5, 5, generator=gen(5), dtype=torch.float64)
     for sde in (VPSDE(), GeometricBrownianMotion(mu=0.1, sigma=0.2)):
         a = solve(sde, x0, [0.0, 0.5, 1.0], dt=0.05, generator=gen(6))
         b = solve(sde, x0, [0.0, 0.5, 1.0], dt=0.05, generator=gen(6))
@@ -317,9 +316,9 @@ def test_image_shaped_states_and_seeds():
 
 def test_image_shaped_state_euler_step_is_formula():
     sde = VPSDE()
-    x = torch.randn(2, 3, 4, 4, generator=gen(8))
-    dw = torch.randn(2, 3, 4, 4, generator=gen(9))
-    t = torch.full((2,), 0.4)
+    x = torch.randn(2, 3, 4, 4, generator=gen(8), dtype=torch.float64)
+    dw = torch.randn(2, 3, 4, 4, generator=gen(9), dtype=torch.float64)
+    t = torch.full((2,), 0.4, dtype=torch.float64)
     beta = 0.1 + 0.4 * 19.9
     expected = x - 0.5 * beta * x * 0.01 + math.sqrt(beta) * dw
     torch.testing.assert_close(euler_maruyama_step(sde, x, t, 0.01, dw), expected)
@@ -334,7 +333,7 @@ def test_float32_states():
 
 
 def test_progress_bar(capsys):
-    out = solve(OrnsteinUhlenbeck(), torch.zeros(2, 1), [0.0, 1.0], dt=0.25, generator=gen(0), progress=True)
+    out = solve(OrnsteinUhlenbeck(), torch.zeros(2, 1, dtype=torch.float64), [0.0, 1.0], dt=0.25, generator=gen(0), progress=True)
     assert out.shape == (2, 2, 1)
     assert "solve (euler)" in capsys.readouterr().err
 
@@ -342,11 +341,11 @@ def test_progress_bar(capsys):
 # ---------------------------------------------------------------- validation
 def test_validation_errors():
     sde = OrnsteinUhlenbeck()
-    x0 = torch.zeros(3, 1)
+    x0 = torch.zeros(3, 1, dtype=torch.float64)
     with pytest.raises(TypeError, match="SDE"):
         solve("ou", x0, [0.0, 1.0])
     with pytest.raises(ValueError, match="at least 2 dimensions"):
-        solve(sde, torch.zeros(3), [0.0, 1.0])
+        solve(sde, torch.zeros(3, dtype=torch.float64), [0.0, 1.0])
     with pytest.raises(ValueError, match="strictly"):
         solve(sde, x0, [0.0, 0.5, 0.5, 1.0])
     with pytest.raises(ValueError, match="strictly"):
@@ -359,7 +358,7 @@ def test_validation_errors():
     with pytest.raises(TypeError, match="progress"):
         solve(sde, x0, [0.0, 1.0], progress="yes")
     with pytest.raises(ValueError, match="non-finite"):
-        solve(sde, torch.full((3, 1), float("nan")), [0.0, 1.0])
+        solve(sde, torch.full((3, 1), float("nan"), dtype=torch.float64), [0.0, 1.0])
     bm = BrownianPath.sample([0.0, 0.5, 1.0], (3, 2), generator=gen(0))
     with pytest.raises(ValueError, match="needs noise of shape"):
         solve(sde, x0, [0.0, 1.0], bm=bm)
@@ -371,33 +370,33 @@ def test_validation_errors():
     with pytest.raises(ValueError, match="start at ts"):
         solve(sde, x0, [0.5, 1.0], bm=bm)
     with pytest.raises(TypeError, match="BrownianPath"):
-        solve(sde, x0, [0.0, 1.0], bm=torch.zeros(2, 3, 1))
+        solve(sde, x0, [0.0, 1.0], bm=torch.zeros(2, 3, 1, dtype=torch.float64))
     with pytest.raises(TypeError, match="Generator"):
         solve(sde, x0, [0.0, 1.0], generator=1)
 
 
 def test_g_shape_mismatch_is_reported():
-    sde = FunctionSDE(lambda x, t: -x, lambda x, t: torch.ones(x.shape[0], 1), "diagonal")
+    sde = FunctionSDE(lambda x, t: -x, lambda x, t: torch.ones(x.shape[0], 1, dtype=torch.float64), "diagonal")
     with pytest.raises(ValueError, match="noise_type 'diagonal' needs"):
-        solve(sde, torch.zeros(4, 3), [0.0, 1.0], generator=gen(0))
+        solve(sde, torch.zeros(4, 3, dtype=torch.float64), [0.0, 1.0], generator=gen(0))
     drift = FunctionSDE(lambda x, t: x[:, :1], lambda x, t: x, "diagonal")
     with pytest.raises(ValueError, match="input's shape"):
-        solve(drift, torch.zeros(4, 3), [0.0, 1.0], generator=gen(0))
+        solve(drift, torch.zeros(4, 3, dtype=torch.float64), [0.0, 1.0], generator=gen(0))
 
 
 def test_nan_mid_solve_names_the_step():
     """dx = x^2 dt blows up at t = 1/x0 = 0.5; with dt = 0.01 the overflow comes after a few dozen steps."""
     blow = FunctionSDE(lambda x, t: x**2, None, "none")
     with pytest.raises(ValueError, match=r"appeared at step \d+ of 100 \(t = "):
-        solve(blow, torch.full((2, 1), 2.0), [0.0, 0.5, 1.0], dt=0.01)
+        solve(blow, torch.full((2, 1), 2.0, dtype=torch.float64), [0.0, 0.5, 1.0], dt=0.01)
     score = lambda x, t: torch.where(t[:, None] < 0.455, float("nan"), 0.0) * x  # noqa: E731
     rev = VPSDE().reverse(score)
     with pytest.raises(ValueError, match=r"appeared at step 55 of 100"):
-        solve(rev, torch.ones(2, 1), [1.0, 0.0], dt=0.01, generator=gen(0))
+        solve(rev, torch.ones(2, 1, dtype=torch.float64), [1.0, 0.0], dt=0.01, generator=gen(0))
 
 
 def test_method_applicability():
-    x0 = torch.ones(4, 2)
+    x0 = torch.ones(4, 2, dtype=torch.float64)
     strat = FunctionSDE(lambda x, t: x, lambda x, t: x, "diagonal", sde_type="stratonovich")
     with pytest.raises(ValueError, match="Itô solution"):
         solve(strat, x0, [0.0, 1.0], method="euler")
@@ -418,17 +417,17 @@ def test_method_applicability():
 
 
 def test_mixed_devices_are_refused():
-    x0 = torch.zeros(3, 1)
+    x0 = torch.zeros(3, 1, dtype=torch.float64)
     with pytest.raises(ValueError, match="same device"):
-        solve(OrnsteinUhlenbeck(), x0, torch.tensor([0.0, 1.0], device="meta"))
+        solve(OrnsteinUhlenbeck(), x0, torch.tensor([0.0, 1.0], device="meta", dtype=torch.float64))
 
 
 # ---------------------------------------------------------------- CUDA
 @pytest.mark.gpu
 def test_cuda_matches_cpu_with_same_path():
     sde = GeometricBrownianMotion(mu=0.5, sigma=0.5)
-    x0 = torch.rand(64, 3, generator=gen(0)) + 0.5
-    bm = BrownianPath.sample(torch.linspace(0, 1, 33), (64, 3), generator=gen(1), dtype=torch.float64)
+    x0 = torch.rand(64, 3, generator=gen(0), dtype=torch.float64) + 0.5
+    bm = BrownianPath.sample(torch.linspace(0, 1, 33, dtype=torch.float64), (64, 3), generator=gen(1), dtype=torch.float64)
     for method in ("euler", "milstein"):
         cpu = solve(sde, x0, [0.0, 0.5, 1.0], bm=bm, method=method)
         gpu = solve(sde, x0.cuda(), [0.0, 0.5, 1.0], bm=bm.to("cuda"), method=method)
@@ -438,7 +437,7 @@ def test_cuda_matches_cpu_with_same_path():
 
 @pytest.mark.gpu
 def test_cuda_generator_and_mixed_devices():
-    x0 = torch.zeros(8, 2, device="cuda")
+    x0 = torch.zeros(8, 2, device="cuda", dtype=torch.float64)
     out = solve(VPSDE(), x0, [0.0, 1.0], dt=0.1, generator=gen(0, "cuda"))
     assert out.device.type == "cuda"
     with pytest.raises(ValueError, match="torch.Generator"):
@@ -451,8 +450,8 @@ def test_cuda_generator_and_mixed_devices():
 # ---------------------------------------------------------------- solver objects and their declarations
 def test_method_strings_map_to_solver_objects_with_the_same_results():
     sde = GeometricBrownianMotion(mu=0.5, sigma=0.5)
-    x0 = torch.rand(8, 2, generator=gen(0)) + 0.5
-    bm = BrownianPath.sample(torch.linspace(0, 1, 17), (8, 2), generator=gen(1), dtype=torch.float64)
+    x0 = torch.rand(8, 2, generator=gen(0), dtype=torch.float64) + 0.5
+    bm = BrownianPath.sample(torch.linspace(0, 1, 17, dtype=torch.float64), (8, 2), generator=gen(1), dtype=torch.float64)
     assert METHODS == ("euler", "milstein", "heun")
     for name, cls in (("euler", EulerMaruyama), ("milstein", Milstein)):
         assert isinstance(SOLVERS[name], cls) and get_solver(name) is SOLVERS[name]
@@ -473,7 +472,7 @@ def test_declared_attributes():
 
 
 def test_noise_structure():
-    x2, x1 = torch.ones(3, 2), torch.ones(3, 1)
+    x2, x1 = torch.ones(3, 2, dtype=torch.float64), torch.ones(3, 1, dtype=torch.float64)
     scal = FunctionSDE(lambda x, t: x, lambda x, t: 1 + x.square().sum(1), "scalar")
     assert noise_structure(FunctionSDE(lambda x, t: x, None, "none"), x2) == "none"
     assert noise_structure(OrnsteinUhlenbeck(), x2) == "additive"
@@ -506,7 +505,7 @@ def test_declarations_are_checked_when_the_class_is_made(declared, exc, match):
 
 def test_compatibility_is_read_from_the_declarations():
     """Mutation: the same step with other declared calculus or noise types is accepted or refused accordingly."""
-    x0, t0 = torch.ones(4, 2), torch.zeros(4)
+    x0, t0 = torch.ones(4, 2, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
     strat = FunctionSDE(lambda x, t: x, lambda x, t: x, "diagonal", sde_type="stratonovich")
     ito = GeometricBrownianMotion()
     solver = _Recorder()
@@ -542,22 +541,22 @@ class _Shift(Corrector):
 def test_corrector_runs_before_each_step_at_its_start_time():
     ode = FunctionSDE(lambda x, t: torch.zeros_like(x), None, "none")
     corr = _Shift()
-    out = solve(ode, torch.zeros(2, 1), [0.0, 0.5, 1.0], dt=0.25, corrector=corr)
+    out = solve(ode, torch.zeros(2, 1, dtype=torch.float64), [0.0, 0.5, 1.0], dt=0.25, corrector=corr)
     assert [round(t, 9) for t, _ in corr.calls] == [0.0, 0.25, 0.5, 0.75]
     assert all(abs(dt - 0.25) < 1e-12 for _, dt in corr.calls)
     assert out[:, 0, 0].tolist() == [0.0, 2.0, 4.0]
     with pytest.raises(TypeError, match="corrector must be"):
-        solve(ode, torch.zeros(2, 1), [0.0, 1.0], corrector=lambda x: x)
+        solve(ode, torch.zeros(2, 1, dtype=torch.float64), [0.0, 1.0], corrector=lambda x: x)
     with pytest.raises(TypeError, match="denoise"):
-        solve(ode, torch.zeros(2, 1), [0.0, 1.0], denoise=1)
+        solve(ode, torch.zeros(2, 1, dtype=torch.float64), [0.0, 1.0], denoise=1)
 
 
 def test_denoise_drops_exactly_the_last_noise():
     """With the same Brownian path, the last state with and without denoise differs by G dW of the last step
     only; every earlier output time is unchanged."""
     sde = OrnsteinUhlenbeck(beta=1.0, sigma=0.7)
-    x0 = torch.ones(5, 2)
-    bm = BrownianPath.sample(torch.linspace(0, 1, 9), (5, 2), generator=gen(2), dtype=torch.float64)
+    x0 = torch.ones(5, 2, dtype=torch.float64)
+    bm = BrownianPath.sample(torch.linspace(0, 1, 9, dtype=torch.float64), (5, 2), generator=gen(2), dtype=torch.float64)
     noisy = solve(sde, x0, [0.0, 0.5, 1.0], bm=bm)
     mean = solve(sde, x0, [0.0, 0.5, 1.0], bm=bm, denoise=True)
     torch.testing.assert_close(mean[:2], noisy[:2], rtol=0, atol=0)

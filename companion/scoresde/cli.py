@@ -168,7 +168,7 @@ def image_grid(images: torch.Tensor, ncols: int = 8, pad: int = 1) -> torch.Tens
     """Tile grey images ``(n, 1, H, W)`` into one ``(rows*(H+pad)-pad, ncols*(W+pad)-pad)`` array (padding: -1)."""
     n, _, h, w = images.shape
     rows = -(-n // ncols)
-    grid = torch.full((rows * (h + pad) - pad, ncols * (w + pad) - pad), -1.0)
+    grid = torch.full((rows * (h + pad) - pad, ncols * (w + pad) - pad), -1.0, dtype=torch.float32)
     for i, img in enumerate(images.detach().cpu().float()):
         r, c = divmod(i, ncols)
         grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = img[0].clamp(-1, 1)

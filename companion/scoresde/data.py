@@ -275,7 +275,7 @@ class TwoMoons(ToyDistribution):
 
     def _sample(self, n, generator, device, dtype):
         t = math.pi * _uniform(n, generator, device, dtype)
-        upper = torch.rand(n, generator=generator, device=device) < 0.5
+        upper = torch.rand(n, generator=generator, dtype=torch.float32, device=device) < 0.5
         x = torch.where(upper, t.cos(), 1 - t.cos()) - 0.5
         y = torch.where(upper, t.sin(), 0.5 - t.sin()) - 0.25
         pts = torch.stack([x, y], dim=1)

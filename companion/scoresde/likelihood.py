@@ -48,7 +48,7 @@ from .sde import (
     SDE,
     check_forward_sde,
 )
-from .solvers.adaptive import dopri5
+from .solvers import dopri5
 
 __all__ = ["DIVERGENCES", "LikelihoodResult", "log_likelihood"]
 

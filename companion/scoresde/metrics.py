@@ -125,7 +125,7 @@ def _statistic(x: torch.Tensor, y: torch.Tensor, statistic: str, bandwidth: floa
     xf, yf = _check_pair(x, y)
     n, m = xf.shape[0], yf.shape[0]
     K = _kernel_matrix(torch.cat([xf, yf]), statistic, bandwidth, n)
-    labels = torch.cat([torch.ones(n, device=x.device), torch.zeros(m, device=x.device)])[None]
+    labels = torch.cat([torch.ones(n, dtype=K.dtype, device=x.device), torch.zeros(m, dtype=K.dtype, device=x.device)])[None]
     return _u_statistic(K, labels, n, m)[0]
 
 
@@ -228,8 +228,8 @@ def permutation_test(
     check_generator(generator, x.device)
     n, m = xf.shape[0], yf.shape[0]
     K = _kernel_matrix(torch.cat([xf, yf]), statistic, bandwidth, n)
-    observed = torch.cat([torch.ones(n, device=x.device), torch.zeros(m, device=x.device)])
-    keys = torch.rand((B, n + m), generator=generator, device=x.device)
+    observed = torch.cat([torch.ones(n, dtype=K.dtype, device=x.device), torch.zeros(m, dtype=K.dtype, device=x.device)])
+    keys = torch.rand((B, n + m), generator=generator, dtype=torch.float32, device=x.device)
     labels = observed[keys.argsort(dim=1)]  # each row: a uniformly random re-split with n x-labels
     values = _u_statistic(K, torch.cat([observed[None], labels]), n, m)
     obs, null = values[0], values[1:]

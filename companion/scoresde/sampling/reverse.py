@@ -56,8 +56,7 @@ from ..sde import (
     SDE,
     check_forward_sde,
 )
-from ..solvers import solve
-from ..solvers.adaptive import dopri5
+from ..solvers import dopri5, solve
 from .correctors import LangevinCorrector
 from .predictors import PREDICTORS
 

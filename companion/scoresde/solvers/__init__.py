@@ -14,12 +14,15 @@ heun       1 (commutative)   1             Stratonovich  any; additive for Itô 
 =========  ================  ============  ============  ================================
 
 The equations: Euler–Maruyama book: eq-em, Milstein book: eq-milstein, stochastic Heun book: eq-heun.
+The probability-flow ODE is solved by :func:`dopri5` (:mod:`.adaptive`): torchdiffeq's adaptive Dormand–Prince
+5(4), set up once to stay inside the time interval.
 
 Time may run backwards (``ts`` decreasing, ``dt < 0``): that is how a reverse-time SDE
 (:meth:`~scoresde.sde.SDE.reverse`, ``time_direction = -1``) is solved, exactly as it is written. States have
 any shape ``(batch, *event_shape)``; everything happens on ``x0``'s device.
 """
 
+from .adaptive import dopri5
 from .base import NOISE_STRUCTURES, Corrector, Solver, check_compatible, noise_structure
 from .euler import EulerMaruyama, euler_maruyama_step
 from .heun import StochasticHeun, heun_step
@@ -40,6 +43,7 @@ __all__ = [
     "milstein_step",
     "heun_step",
     "solve",
+    "dopri5",
     "get_solver",
     "noise_structure",
     "check_compatible",

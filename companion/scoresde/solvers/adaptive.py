@@ -1,7 +1,7 @@
 r"""The adaptive ODE solver of the probability-flow ODE: Dormand–Prince 5(4) from ``torchdiffeq``, set up once.
 
 Used by :func:`scoresde.sampling.reverse.probability_flow_sample` and :func:`scoresde.likelihood.log_likelihood`
-(book: eq-prob-flow). Two options keep every evaluation inside :math:`[\min(t_0,t_1), \max(t_0,t_1)]`:
+(book: eq-probability-flow). Two options keep every evaluation inside :math:`[\min(t_0,t_1), \max(t_0,t_1)]`:
 ``step_t`` lands exactly on :math:`t_1` (otherwise dopri5 steps past it and interpolates back, evaluating the field
 beyond the interval, e.g. at :math:`t<\varepsilon` or :math:`t<0`), and ``first_step`` skips the initial-step
 heuristic, which probes the field far outside the interval. Order 5 with an embedded order-4 error estimate; the
