@@ -157,35 +157,46 @@ def log_likelihood(
             raise ValueError("probes are used only with divergence='hutchinson'")
         probes = probes_for(x, n_probes, dist, generator, probes)
 
-    flow = sde.reverse(score_fn, probability_flow=True)
-    batch = x.shape[0]
     # one seed, drawn from the caller's generator: every evaluation re-creates the same probes
     probe_seed = None if probes is not None else int(torch.randint(0, 2**62, (1,), generator=generator,
                                                                    device=x.device))
-    nfe = [0]
-
-    def field(t: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        y = state[0]
-        tb = t.expand(batch)
-        nfe[0] += 1
-
-        def drift(z: torch.Tensor) -> torch.Tensor:
-            return flow.f(z, tb)
-
-        # the trace routines evaluate the field anyway: one score evaluation per field evaluation
-        if divergence == "exact":
-            div, dy = jacobian_trace(drift, y, return_output=True)
-        elif probes is not None:
-            div, dy = hutchinson_trace(drift, y, method="jvp", return_output=True, probes=probes)
-        else:
-            g = torch.Generator(device=y.device)
-            g.manual_seed(int(probe_seed))  # type: ignore[arg-type]  # set whenever probes is None
-            div, dy = hutchinson_trace(drift, y, n_probes, dist, generator=g, method="jvp", return_output=True)
-        return dy, div.to(y.dtype)
-
-    state0 = (x.detach(), x.new_zeros(batch))
+    field = _AugmentedFlow(sde.reverse(score_fn, probability_flow=True), divergence, n_probes, dist, probes, probe_seed)
+    state0 = (x.detach(), x.new_zeros(x.shape[0]))
     z, delta = dopri5(field, state0, eps, sde.T, rtol=rtol, atol=atol, advice="check score_fn, or raise eps")
     p = check_tensor(prior(z), "the output of prior_logp", ndim=1)
-    if p.shape != (batch,) or p.device != z.device:
-        raise ValueError(f"prior_logp must return a tensor of shape ({batch},) on {z.device}, got {tuple(p.shape)} on {p.device}")
-    return LikelihoodResult(log_prob=p + delta, prior_logp=p, delta_logp=delta, z=z, nfe=nfe[0])
+    if p.shape != (x.shape[0],) or p.device != z.device:
+        raise ValueError(f"prior_logp must return a tensor of shape ({x.shape[0]},) on {z.device}, "
+                         f"got {tuple(p.shape)} on {p.device}")
+    return LikelihoodResult(log_prob=p + delta, prior_logp=p, delta_logp=delta, z=z, nfe=field.nfe)
+
+
+class _AugmentedFlow:
+    r"""The right-hand side :math:`(F(x,t),\ \nabla_x\cdot F(x,t))` of the ODE of :math:`(x_t,\ell_t)`
+    (book: eq-instantaneous-cov), counting its evaluations (one score evaluation each: the trace routines
+    evaluate :math:`F` on the way). Hutchinson's probes are the explicit ones, or re-created at every evaluation
+    from one seed, so the estimator sees fixed probes along the whole solve."""
+
+    def __init__(self, flow: SDE, divergence: str, n_probes: int, dist: ProbeDist,
+                 probes: torch.Tensor | None, probe_seed: int | None) -> None:
+        self.flow, self.divergence, self.n_probes, self.dist = flow, divergence, n_probes, dist
+        self.probes, self.probe_seed = probes, probe_seed
+        self.nfe = 0
+
+    def __call__(self, t: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        y = state[0]
+        tb = t.expand(y.shape[0])
+        self.nfe += 1
+
+        def drift(z: torch.Tensor) -> torch.Tensor:
+            return self.flow.f(z, tb)
+
+        if self.divergence == "exact":
+            div, dy = jacobian_trace(drift, y, return_output=True)
+        elif self.probes is not None:
+            div, dy = hutchinson_trace(drift, y, method="jvp", return_output=True, probes=self.probes)
+        else:
+            g = torch.Generator(device=y.device)
+            g.manual_seed(int(self.probe_seed))  # type: ignore[arg-type]  # set whenever probes is None
+            div, dy = hutchinson_trace(drift, y, self.n_probes, self.dist, generator=g, method="jvp",
+                                       return_output=True)
+        return dy, div.to(y.dtype)
