@@ -321,3 +321,13 @@ def test_the_auto_path_table_is_read_only():
     with pytest.raises(TypeError):
         SSM_AUTO_METHOD["cpu"] = "jvp"  # type: ignore[index]
     assert ssm_method_for("cpu") == "vjp"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc (a directory no one can write to)")
+def test_an_unwritable_checkpoint_is_a_one_line_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["train-score", "--steps", "1", "--batch-size", "4", "--hidden", "4", "--depth", "1",
+              "--checkpoint", "/proc/scoresde-test.pt"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("python -m scoresde.cli: error: train-score: cannot write the checkpoint"), err

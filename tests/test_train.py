@@ -420,5 +420,13 @@ def test_write_checkpoint_is_atomic(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         write_checkpoint(path, {"a": torch.zeros(2)})
     assert torch.equal(torch.load(path, weights_only=True)["a"], torch.ones(2)), "the old checkpoint was damaged"
+    assert not path.with_name("c.pt.tmp").exists(), "the half-written temporary file was left behind"
+
+    def cannot_open(obj, f, *args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:747] . open file failed with strerror: EACCES")
+
+    monkeypatch.setattr(torch, "save", cannot_open)  # how torch reports a file it cannot open
+    with pytest.raises(OSError, match="cannot write the checkpoint .*c.pt: .*open file failed"):
+        write_checkpoint(path, {"a": torch.zeros(2)})
     with pytest.raises(TypeError, match="path"):
         write_checkpoint(3, {})

@@ -384,7 +384,7 @@ def main(argv: list[str] | None = None) -> torch.Tensor | TrainResult | None:
     args = parser.parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (ValueError, TypeError, FileNotFoundError, IsADirectoryError, NotADirectoryError) as err:
+    except (ValueError, TypeError, OSError) as err:
         parser.error(f"{args.command}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
 
 

@@ -289,12 +289,23 @@ def _draw_batch(data: Any, batch_size: int, g: torch.Generator, device: torch.de
 
 def write_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> Path:
     """Write ``payload`` (tensors and plain data) to ``path`` atomically: to ``path.tmp``, then renamed, so a crash
-    never leaves a half-written checkpoint under the real name. The package's only checkpoint writer."""
+    never leaves a half-written checkpoint under the real name. The package's only checkpoint writer.
+
+    Raises:
+        OSError: the file cannot be written (the temporary file is removed; an existing checkpoint is untouched).
+    """
     path = check_writable_file(path, "path")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except RuntimeError as err:  # torch reports a file it cannot open as a RuntimeError
+        tmp.unlink(missing_ok=True)
+        raise OSError(f"cannot write the checkpoint {path}: {str(err).splitlines()[0]}") from err
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
