@@ -324,10 +324,28 @@ def test_the_auto_path_table_is_read_only():
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc (a directory no one can write to)")
-def test_an_unwritable_checkpoint_is_a_one_line_error(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["train-score", "--steps", "1", "--batch-size", "4", "--hidden", "4", "--depth", "1",
-              "--checkpoint", "/proc/scoresde-test.pt"])
-    assert info.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("python -m scoresde.cli: error: train-score: cannot write the checkpoint"), err
+def test_an_unwritable_file_is_a_one_line_error_before_any_work(tmp_path, capsys):
+    # as root, the directory looks writable and torch's own open fails; as a user, the check refuses it first
+    for argv in (["train-score", "--steps", "1", "--batch-size", "4", "--hidden", "4", "--depth", "1",
+                  "--checkpoint", "/proc/scoresde-test.pt"],
+                 ["sample", "--checkpoint", str(CHECKPOINT_DIR / "ch05_vp_dsm.pt"), "--n-samples", "4",
+                  "--n-steps", "2", "--out", "/proc/scoresde-test.pt"],
+                 ["sample", "--checkpoint", str(CHECKPOINT_DIR / "ch05_vp_dsm.pt"), "--out", str(tmp_path)]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith(f"python -m scoresde.cli: error: {argv[0]}: ") and (
+            "/proc" in err[-1] or "directory" in err[-1]), err
+
+
+def test_checkpoints_command_guards_the_committed_files_and_names_itself(tmp_path, capsys):
+    before = {p.name: p.stat().st_mtime_ns for p in CHECKPOINT_DIR.glob("*.pt")}
+    with pytest.raises(SystemExit):
+        main(["checkpoints", "--only", "ch07_vp_dsm", "--steps", "2"])  # would overwrite the committed file
+    assert "would overwrite the committed checkpoints" in capsys.readouterr().err
+    assert before == {p.name: p.stat().st_mtime_ns for p in CHECKPOINT_DIR.glob("*.pt")}
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(SystemExit):
+        main(["checkpoints", "--only", "ch07_vp_dsm", "--steps", "2", "--out", str(tmp_path / "file")])
+    assert "error: checkpoints: " in capsys.readouterr().err  # the nested run reports under this command

@@ -391,6 +391,16 @@ def test_train_takes_a_config_or_its_fields_and_gives_the_same_run():
     assert a.losses == b.losses == c.losses and a.config == b.config == c.config
     with pytest.raises(TypeError, match="unexpected keyword argument 'stpes'"):
         train(small_net(), GMM, "ssm", stpes=3)
+    with pytest.raises(TypeError, match="config must be a TrainConfig"):
+        train(small_net(), GMM, "ssm", 100)  # the old positional habit gets a clear message
+    kwargs = {"sigma": 0.1}
+    cfg = TrainConfig(steps=2, loss_kwargs=kwargs)
+    kwargs["sigma"] = object()  # the caller's dict changes; the config's checked copy does not
+    assert cfg.loss_kwargs == {"sigma": 0.1}
+    if not torch.cuda.is_available():
+        remote = TrainConfig(steps=2, device="cuda")  # a config for a GPU job can be written here
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            train(small_net(), GMM, "ssm", remote)
 
 
 def test_record_holds_every_resume_key_as_plain_data():

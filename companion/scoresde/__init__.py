@@ -2,11 +2,12 @@
 
 The package is organised in layers; imports point down only::
 
-    exercises   plotting   cli            <- what readers and notebooks touch
-    train       sampling   likelihood     <- workflows: compose the layers below
+    exercises   plotting   cli   book     <- what readers and notebooks touch
+    train       sampling   likelihood     <- workflows: compose the layers below (checkpoints: train's recipes)
     losses      solvers                   <- algorithms: one formula each
     hutchinson  sde        brownian       <- mathematical objects
     data        nets       _checks        <- inputs, models, argument validation
+    _progress                             <- the one progress bar (tqdm imported only when shown)
 
 Import the module you need, e.g. ``from scoresde import hutchinson`` or
 ``from scoresde.hutchinson import hutchinson_trace``. Nothing heavy (matplotlib, tqdm) is imported here.

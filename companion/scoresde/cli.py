@@ -44,7 +44,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_positive_int
+from ._checks import check_choice, check_positive_int, check_writable_file
 from .checkpoints import CHECKPOINT_DIR, make_ch2
 from .data import TOY_NAMES, Digits, make_toy
 from .losses import sde_score_matching
@@ -221,8 +221,10 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m scoresde.cli", formatter_class=_formatter,
-                                description="Score-based generative modelling with SDEs on 2-D toy data (chapter 5) "
-                                            "or the 8x8 digits (chapter 7).")
+                                description="The course's command line: train a time-conditional score model of an "
+                                            "SDE on 2-D toy data (chapter 5) or the 8x8 digits (chapter 7) and sample "
+                                            "from it; train chapter 2's score network s(x), on one or several GPUs; "
+                                            "retrain the committed checkpoints.")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a time-conditional score model and write a checkpoint",
                        description="Train a time-conditional score model (book: eq-weighted-dsm) and write a "
@@ -268,7 +270,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--only", nargs="+", choices=CHECKPOINT_RUNS, default=list(CHECKPOINT_RUNS), metavar="NAME",
                    help=f"which checkpoints: {', '.join(CHECKPOINT_RUNS)}")
     c.add_argument("--out", default=str(CHECKPOINT_DIR), help="directory to write them to")
-    c.add_argument("--steps", type=int, default=None, help="override the number of steps (a quick check)")
+    c.add_argument("--steps", type=int, default=None,
+                   help="fewer steps, for a quick check (needs an --out other than the committed folder)")
+    c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                   help="show a progress bar (default: shown when stderr is a terminal, hidden in CI and notebooks)")
     return p
 
 
@@ -287,12 +292,12 @@ def _add_train_score_parser(sub: Any) -> None:
     p.add_argument("--optimizer", default="adam", choices=OPTIMIZERS, help="optimiser")
     p.add_argument("--hidden", type=int, default=128, help="hidden width")
     p.add_argument("--depth", type=int, default=3, help="hidden layers")
-    p.add_argument("--ema-decay", type=float, default=None, help="decay of the weights' moving average (none: off)")
-    p.add_argument("--grad-clip", type=float, default=None, help="clip the gradient norm to this (none: off)")
+    p.add_argument("--ema-decay", type=float, default=None, help="decay of the weights' moving average; None: no average")
+    p.add_argument("--grad-clip", type=float, default=None, help="clip the gradient norm to this; None: no clipping")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial weights, batches and probes")
     p.add_argument("--device", default="cpu", type=_device, help="cpu, cuda or cuda:N (under torchrun: cuda:LOCAL_RANK)")
     p.add_argument("--backend", default=None, choices=("nccl", "gloo"),
-                   help="process-group backend under torchrun (default: nccl with CUDA, else gloo)")
+                   help="process-group backend under torchrun; None: nccl with CUDA, else gloo")
     p.add_argument("--checkpoint", default=None, help="checkpoint file (written by rank 0)")
     p.add_argument("--checkpoint-every", type=int, default=None, help="also write one every this many steps")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
@@ -416,6 +421,10 @@ def _cmd_sample(args: argparse.Namespace) -> torch.Tensor:
     _check_sampling_args(args)
     if args.command == "sample" and args.figure is None and args.out is None:
         raise SystemExit("sample: give --figure and/or --out (where the samples go)")
+    out = getattr(args, "out", None)
+    for path, flag in ((args.figure, "--figure"), (out, "--out")):
+        if path is not None:
+            check_writable_file(path, flag)  # before the sampling, not after it
     device = torch.device(args.device)
     model, sde, cli = load_score_model(args.checkpoint, map_location=device)
     seed = getattr(args, "seed", 1)
@@ -428,10 +437,8 @@ def _cmd_sample(args: argparse.Namespace) -> torch.Tensor:
         title = f"{cli['sde']['name'].upper()} SDE, {cli['objective'].upper()}, sampler {args.sampler}"
         draw(x, data, args.figure, title)
         print(f"figure {args.figure}")
-    out = getattr(args, "out", None)
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        torch.save(x.detach().cpu(), out)
+        write_checkpoint(out, x.detach().cpu())
         print(f"samples {out}")
     return x
 
@@ -459,16 +466,21 @@ def _cmd_train_score(args: argparse.Namespace) -> TrainResult:
 
 
 def _cmd_checkpoints(args: argparse.Namespace) -> None:
+    if args.steps is not None and Path(args.out).resolve() == CHECKPOINT_DIR:
+        raise ValueError(f"--steps {args.steps} would overwrite the committed checkpoints with shorter runs; "
+                         "give --out DIR for a quick check")
+    progress = _progress(getattr(args, "progress", None))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as committed: small problems, one thread is fast and the same on every machine
     try:
         for name in args.only:
             t0 = time.process_time()
             if name in make_ch2.RUNS:
-                result = make_ch2.make(name, args.out, steps=args.steps)
+                result = make_ch2.make(name, args.out, steps=args.steps, progress=progress)
                 print(f"{name}: {result.step} steps, final loss {result.losses[-1]:.4g}")
             else:
-                main(committed_argv(name, args.out, args.steps))
+                flag = "--progress" if progress else "--no-progress"
+                _cmd_train(_parser().parse_args([*committed_argv(name, args.out, args.steps), flag]))
             print(f"{name}: {time.process_time() - t0:.0f} s CPU time -> {Path(args.out) / name}.pt")
     finally:
         torch.set_num_threads(threads)

@@ -70,6 +70,7 @@ __all__ = [
     "OPTIMIZERS",
     "CHECKPOINT_FORMAT",
     "TrainConfig",
+    "RESUME_KEYS",
     "TrainResult",
     "resolve_loss",
     "train",
@@ -148,7 +149,8 @@ class TrainResult:
         ema_model: the EMA copy of the network (``None`` without ``ema_decay``).
         losses: the loss of every step so far, the mean over the global batch (resumed steps included).
         step: the number of optimisation steps taken.
-        config: the run's configuration (plain data), as stored in checkpoints.
+        config: the run's record (plain data, as stored in checkpoints under ``"config"``; see
+            :meth:`TrainConfig.record`), not the :class:`TrainConfig` object itself.
     """
 
     model: nn.Module
@@ -175,12 +177,14 @@ class TrainConfig:
         optimizer: ``"adam"``, ``"adamw"`` or ``"sgd"`` (momentum 0.9).
         weight_decay: L2 penalty (decoupled for AdamW).
         loss_kwargs: keyword arguments for a loss given by name (e.g. ``{"sigma": 0.1}`` for ``"dsm"``); plain
-            data only, so checkpoints can store them.
+            data only, so checkpoints can store them. The config keeps a checked copy; treat it as read-only
+            (:func:`train` checks a config it is given again).
         ema_decay: :math:`\beta\in(0,1)` for an EMA of the weights (book: eq-ema); ``None``: no EMA.
         grad_clip: clip the global gradient norm to this value; ``None``: no clipping.
         seed: the run's seed (batches and the loss's random draws; not the initial weights: build the model
             with a ``generator`` for those).
-        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; under DDP ``"cuda"`` means ``cuda:LOCAL_RANK``.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; under DDP ``"cuda"`` means ``cuda:LOCAL_RANK``. A
+            config for a device this machine lacks can be built; :func:`train` refuses it.
         checkpoint_path: file to write checkpoints to (rank 0 only); ``None``: no checkpoints.
         checkpoint_every: also write one every this many steps (one is always written at the end).
         resume: continue from ``checkpoint_path`` if that file exists (and start afresh if not). The saved run
@@ -224,14 +228,14 @@ class TrainConfig:
             raise ValueError("resume=True needs a checkpoint_path")
         check_bool(self.progress, "progress")
         check_optional_bool(self.distributed, "distributed")
-        _resolve_device(self.device, False)  # an unknown or unavailable device is named now
+        _parse_device(self.device)  # an unknown device is named now; availability is checked by train()
         return {
             "steps": check_positive_int(self.steps, "steps"),
             "batch_size": check_positive_int(self.batch_size, "batch_size"),
             "lr": check_positive_float(self.lr, "lr"),
             "optimizer": check_choice(self.optimizer, "optimizer", OPTIMIZERS),
             "weight_decay": check_positive_float(self.weight_decay, "weight_decay", allow_zero=True),
-            "loss_kwargs": dict(self.loss_kwargs),
+            "loss_kwargs": dict(self.loss_kwargs),  # a copy: the caller's dict may change, this one is checked
             "ema_decay": None if ema is None else float(ema),
             "grad_clip": None if clip is None else check_positive_float(clip, "grad_clip"),
             "seed": check_positive_int(self.seed, "seed", minimum=0),
@@ -287,9 +291,10 @@ def _draw_batch(data: Any, batch_size: int, g: torch.Generator, device: torch.de
 # ---- checkpoints -------------------------------------------------------------------------------------------
 
 
-def write_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> Path:
-    """Write ``payload`` (tensors and plain data) to ``path`` atomically: to ``path.tmp``, then renamed, so a crash
-    never leaves a half-written checkpoint under the real name. The package's only checkpoint writer.
+def write_checkpoint(path: str | os.PathLike[str], payload: Any) -> Path:
+    """Write ``payload`` (tensors and plain data: a checkpoint, or a tensor of samples) to ``path`` atomically: to
+    ``path.tmp``, then renamed, so a crash never leaves a half-written file under the real name. The package's only
+    writer of tensor files.
 
     Raises:
         OSError: the file cannot be written (the temporary file is removed; an existing checkpoint is untouched).
@@ -403,13 +408,17 @@ def _distributed_state(distributed: bool | None) -> tuple[bool, int, int]:
     return True, torch.distributed.get_rank(), torch.distributed.get_world_size()
 
 
-def _resolve_device(device: str | torch.device, distributed: bool) -> torch.device:
+def _parse_device(device: Any) -> torch.device:
     if not isinstance(device, (str, torch.device)):
         raise TypeError(f"device must be a str or torch.device, got {type(device).__name__}")
     try:
-        dev = torch.device(device)
+        return torch.device(device)
     except RuntimeError as err:
         raise ValueError(f"unknown device {device!r}: {err}") from err
+
+
+def _resolve_device(device: str | torch.device, distributed: bool) -> torch.device:
+    dev = _parse_device(device)
     if dev.type == "meta":
         raise ValueError("device 'meta' holds no data and cannot train; use 'cpu' or 'cuda'")
     if dev.type == "cuda":
@@ -545,8 +554,11 @@ def train(
             :mod:`scoresde.data` toy) or a tensor of shape ``(N, *event_shape)`` sampled with replacement.
         loss: ``loss_fn(model, x, generator) -> 0-dim tensor`` (free to draw its own noise, probes or times
             from ``generator``), or a name from :data:`LOSS_NAMES` (see :func:`resolve_loss`).
-        config: the run's settings as a :class:`TrainConfig`; ``settings`` (its field names, e.g. ``steps=2000,
-            lr=1e-3``) build one, or replace fields of ``config``.
+        config: the run's settings as a :class:`TrainConfig`.
+        settings: fields of :class:`TrainConfig` (``steps``, ``batch_size``, ``lr``, ``optimizer``,
+            ``weight_decay``, ``loss_kwargs``, ``ema_decay``, ``grad_clip``, ``seed``, ``device``,
+            ``checkpoint_path``, ``checkpoint_every``, ``resume``, ``progress``, ``distributed``): they build the
+            config (``steps`` is required), or replace fields of ``config``.
 
     Returns:
         A :class:`TrainResult`.
@@ -554,7 +566,10 @@ def train(
     Raises:
         DivergenceError: (a ``FloatingPointError``) the loss became NaN or infinite (the message gives the step).
     """
-    cfg = TrainConfig(**settings) if config is None else dataclasses.replace(config, **settings)
+    if config is not None and not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig (or pass its fields by keyword, e.g. steps=...), "
+                        f"got {type(config).__name__}")
+    cfg = TrainConfig(**settings) if config is None else dataclasses.replace(config, **settings)  # checks again
     _check_model_and_data(model, data)
     is_dist, rank, world = _distributed_state(cfg.distributed)
     dev = _resolve_device(cfg.device, is_dist)

@@ -15,7 +15,8 @@ heun       1 (commutative)   1             Stratonovich  any; additive for Itô 
 
 The equations: Euler–Maruyama book: eq-em, Milstein book: eq-milstein, stochastic Heun book: eq-heun.
 The probability-flow ODE is solved by :func:`dopri5` (:mod:`.adaptive`): torchdiffeq's adaptive Dormand–Prince
-5(4), set up once to stay inside the time interval.
+5(4), set up once to stay inside the time interval. It is an ODE solver called directly, not a ``method`` of
+:func:`solve` (which steps SDEs on a fixed grid).
 
 Time may run backwards (``ts`` decreasing, ``dt < 0``): that is how a reverse-time SDE
 (:meth:`~scoresde.sde.SDE.reverse`, ``time_direction = -1``) is solved, exactly as it is written. States have
