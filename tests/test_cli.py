@@ -330,13 +330,15 @@ def test_an_unwritable_file_is_a_one_line_error_before_any_work(tmp_path, capsys
                   "--checkpoint", "/proc/scoresde-test.pt"],
                  ["sample", "--checkpoint", str(CHECKPOINT_DIR / "ch05_vp_dsm.pt"), "--n-samples", "4",
                   "--n-steps", "2", "--out", "/proc/scoresde-test.pt"],
-                 ["sample", "--checkpoint", str(CHECKPOINT_DIR / "ch05_vp_dsm.pt"), "--out", str(tmp_path)]):
+                 ["sample", "--checkpoint", str(CHECKPOINT_DIR / "ch05_vp_dsm.pt"), "--out", str(tmp_path)],
+                 ["train", "--steps", "1", "--checkpoint", str(tmp_path / "t.pt"), "--figure", str(tmp_path)]):
         with pytest.raises(SystemExit) as info:
             main(argv)
         assert info.value.code == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert err[-1].startswith(f"python -m scoresde.cli: error: {argv[0]}: ") and (
             "/proc" in err[-1] or "directory" in err[-1]), err
+    assert not (tmp_path / "t.pt").exists(), "train ran before its --figure was checked"
 
 
 def test_checkpoints_command_guards_the_committed_files_and_names_itself(tmp_path, capsys):

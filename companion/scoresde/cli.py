@@ -211,6 +211,10 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--snr", type=float, default=0.16, help="signal-to-noise ratio of the pc corrector")
     p.add_argument("--n-samples", type=int, default=2000, help="how many samples to draw")
     p.add_argument("--figure", default=None, help="write a figure of the samples (png, pdf, svg)")
+    _add_progress_arg(p)
+
+
+def _add_progress_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
                    help="show a progress bar (default: shown when stderr is a terminal, hidden in CI and notebooks)")
 
@@ -272,8 +276,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default=str(CHECKPOINT_DIR), help="directory to write them to")
     c.add_argument("--steps", type=int, default=None,
                    help="fewer steps, for a quick check (needs an --out other than the committed folder)")
-    c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
-                   help="show a progress bar (default: shown when stderr is a terminal, hidden in CI and notebooks)")
+    _add_progress_arg(c)
     return p
 
 
@@ -301,8 +304,7 @@ def _add_train_score_parser(sub: Any) -> None:
     p.add_argument("--checkpoint", default=None, help="checkpoint file (written by rank 0)")
     p.add_argument("--checkpoint-every", type=int, default=None, help="also write one every this many steps")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
-                   help="show a progress bar (default: shown when stderr is a terminal, hidden in CI and notebooks)")
+    _add_progress_arg(p)
 
 
 def ema_warning(steps: int, decay: float) -> str | None:
@@ -413,8 +415,12 @@ def _cmd_train(args: argparse.Namespace) -> torch.Tensor | None:
 
 
 def _check_sampling_args(args: argparse.Namespace) -> None:
+    """The sampling options of ``train`` and ``sample``, checked before any training or sampling."""
     check_positive_int(args.n_steps, "--n-steps")
     check_positive_int(args.n_samples, "--n-samples")
+    for path, flag in ((args.figure, "--figure"), (getattr(args, "out", None), "--out")):
+        if path is not None:
+            check_writable_file(path, flag)
 
 
 def _cmd_sample(args: argparse.Namespace) -> torch.Tensor:
@@ -422,9 +428,6 @@ def _cmd_sample(args: argparse.Namespace) -> torch.Tensor:
     if args.command == "sample" and args.figure is None and args.out is None:
         raise SystemExit("sample: give --figure and/or --out (where the samples go)")
     out = getattr(args, "out", None)
-    for path, flag in ((args.figure, "--figure"), (out, "--out")):
-        if path is not None:
-            check_writable_file(path, flag)  # before the sampling, not after it
     device = torch.device(args.device)
     model, sde, cli = load_score_model(args.checkpoint, map_location=device)
     seed = getattr(args, "seed", 1)
