@@ -273,7 +273,7 @@ def _parser() -> argparse.ArgumentParser:
                                    "print the CPU time of each.", formatter_class=_formatter)
     c.add_argument("--only", nargs="+", choices=CHECKPOINT_RUNS, default=list(CHECKPOINT_RUNS), metavar="NAME",
                    help=f"which checkpoints: {', '.join(CHECKPOINT_RUNS)}")
-    c.add_argument("--out", default=str(CHECKPOINT_DIR), help="directory to write them to")
+    c.add_argument("--out", default=None, help="directory to write them to; None: the package's committed folder")
     c.add_argument("--steps", type=int, default=None,
                    help="fewer steps, for a quick check (needs an --out other than the committed folder)")
     _add_progress_arg(c)
@@ -469,7 +469,8 @@ def _cmd_train_score(args: argparse.Namespace) -> TrainResult:
 
 
 def _cmd_checkpoints(args: argparse.Namespace) -> None:
-    if args.steps is not None and Path(args.out).resolve() == CHECKPOINT_DIR:
+    out = CHECKPOINT_DIR if args.out is None else Path(args.out)
+    if args.steps is not None and out.resolve() == CHECKPOINT_DIR:
         raise ValueError(f"--steps {args.steps} would overwrite the committed checkpoints with shorter runs; "
                          "give --out DIR for a quick check")
     progress = _progress(getattr(args, "progress", None))
@@ -479,12 +480,12 @@ def _cmd_checkpoints(args: argparse.Namespace) -> None:
         for name in args.only:
             t0 = time.process_time()
             if name in make_ch2.RUNS:
-                result = make_ch2.make(name, args.out, steps=args.steps, progress=progress)
+                result = make_ch2.make(name, out, steps=args.steps, progress=progress)
                 print(f"{name}: {result.step} steps, final loss {result.losses[-1]:.4g}")
             else:
                 flag = "--progress" if progress else "--no-progress"
-                _cmd_train(_parser().parse_args([*committed_argv(name, args.out, args.steps), flag]))
-            print(f"{name}: {time.process_time() - t0:.0f} s CPU time -> {Path(args.out) / name}.pt")
+                _cmd_train(_parser().parse_args([*committed_argv(name, out, args.steps), flag]))
+            print(f"{name}: {time.process_time() - t0:.0f} s CPU time -> {out / name}.pt")
     finally:
         torch.set_num_threads(threads)
 
