@@ -30,11 +30,11 @@ Two more questions a generative model's samples must answer (chapter 7, reused i
   Dasgupta (2020): the share of samples whose nearest neighbour among training points :math:`T` and held-out real
   points :math:`H` is a training point is :math:`f_0=|T|/(|T|+|H|)` in expectation for a model that does not
   copy (the references are exchangeable), and near 1 for one that returns training points, noisy or not;
-  :math:`z=(\hat f-f_0)/\sqrt{f_0(1-f_0)/n}` (chapter 7).
+  :math:`z=(\hat f-f_0)/\sqrt{f_0(1-f_0)/n}` (book: eq-copying-z).
 * **How far is their distribution?** :func:`frechet_distance` is the Fréchet distance (the squared 2-Wasserstein
   distance) between the Gaussians with the two sets' means and covariances,
   :math:`\|\mu_a-\mu_b\|^2+\operatorname{tr}\big(\Sigma_a+\Sigma_b-2(\Sigma_a^{1/2}\Sigma_b\Sigma_a^{1/2})^{1/2}\big)`
-  (chapter 7), computed in features such as the hidden layer of a classifier (:func:`classifier_features`), as the
+  (book: eq-frechet), computed in features such as the hidden layer of a classifier (:func:`classifier_features`), as the
   FID does with an Inception network.
 """
 
@@ -280,7 +280,7 @@ class CopyingResult:
 
 
 def copying_test(samples: torch.Tensor, train: torch.Tensor, heldout: torch.Tensor) -> CopyingResult:
-    r"""A data-copying test in the spirit of Meehan, Chaudhuri & Dasgupta (2020) (chapter 7).
+    r"""A data-copying test in the spirit of Meehan, Chaudhuri & Dasgupta (2020) (book: eq-copying-z).
 
     For each sample :math:`q_i` it asks whether its nearest neighbour among the pooled reference points
     :math:`T\cup H` (training points and held-out real points) is a training point. If the samples do not copy,
@@ -327,7 +327,7 @@ def _sqrt_psd(a: torch.Tensor) -> torch.Tensor:
 
 
 def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
-    r"""Fréchet distance between the Gaussians fitted to two feature sets (chapter 7):
+    r"""Fréchet distance between the Gaussians fitted to two feature sets (book: eq-frechet):
     :math:`\|\mu_a-\mu_b\|^2+\operatorname{tr}\Sigma_a+\operatorname{tr}\Sigma_b
     -2\operatorname{tr}(\Sigma_a^{1/2}\Sigma_b\Sigma_a^{1/2})^{1/2}`.
 
