@@ -11,13 +11,13 @@
 #   7. the student install: a clean venv with torch + companion[book] only runs every chapter and the CLI
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$ROOT/scripts/env.sh"
 cd "$ROOT"
 start=$(date +%s)
 step() { echo; echo "=== $1  (+$(( $(date +%s) - start )) s)"; }
 
 step "0/7 system packages (scripts/system-deps.txt: browser, driver, CJK fonts, poppler), each command checked"
 bash scripts/system-deps.sh all
+source "$ROOT/scripts/env.sh"
 
 step "1/7 companion: ruff (lint, import order) and mypy, then unit tests and book checks"
 (cd companion && ruff check scoresde && mypy scoresde)
