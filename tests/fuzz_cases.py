@@ -34,7 +34,7 @@ import torch
 from scoresde import brownian, exercises, hutchinson, likelihood, losses, metrics, nets, solvers, train
 from scoresde import sde as S
 from scoresde._checks import DivergenceError
-from scoresde._safe_expr import time_limit
+from scoresde.exercises.safe_expr import time_limit
 from scoresde.sampling import (
     annealed_langevin,
     langevin,

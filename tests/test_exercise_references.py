@@ -1,4 +1,4 @@
-"""The book's code exercises (scoresde.exercise_references): the notebooks' solutions pass every hidden case; typical wrong functions (off by one, wrong shape,
+"""The book's code exercises (scoresde.exercises.references): the notebooks' solutions pass every hidden case; typical wrong functions (off by one, wrong shape,
 wrong constant) are each caught with a message that says what is wrong without revealing the reference's values."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import time
 import pytest
 import torch
 
-from scoresde.exercise_code import CodeExercise, run_cases
-from scoresde.exercise_references import REFERENCES
+from scoresde.exercises.code import CodeExercise, run_cases
+from scoresde.exercises.references import REFERENCES
 
 
 def ssm_right(score, x, v):
