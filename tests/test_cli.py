@@ -159,7 +159,7 @@ def test_train_and_sample_on_cuda(tmp_path):
 
 # ---- chapter 7: --data digits, the ssm-vr objective, and the committed digit checkpoints ----------------------
 
-from scoresde.cli import CH07_COMMANDS, OBJECTIVES, image_grid  # noqa: E402
+from scoresde.cli import CH07_COMMANDS, CH09_COMMANDS, OBJECTIVES, image_grid, load_velocity_model  # noqa: E402
 from scoresde.nets import TimeScoreConv  # noqa: E402
 
 DIGITS_SMALL = ["--data", "digits", "--steps", "6", "--batch-size", "16", "--hidden", "4", "--depth", "1"]
@@ -169,10 +169,20 @@ DIGITS_SMALL = ["--data", "digits", "--steps", "6", "--batch-size", "16", "--hid
 def test_train_on_digits_every_objective_then_sample_images(tmp_path, objective):
     path = tmp_path / "d.pt"
     main(["train", *DIGITS_SMALL, "--objective", objective, "--n-projections", "2", "--checkpoint", str(path)])
-    model, sde, info = load_score_model(path)
+    if objective == "flow":  # a velocity model, no SDE: read by load_velocity_model, sampled by its ODE
+        model, info = load_velocity_model(path)
+        with pytest.raises(ValueError, match="load_velocity_model"):
+            load_score_model(path)
+        with pytest.raises(SystemExit):
+            main(["sample", "--checkpoint", str(path), "--sampler", "sde", "--out", str(tmp_path / "y.pt")])
+    else:
+        model, sde, info = load_score_model(path)
+        with pytest.raises(ValueError, match="not a flow-matching checkpoint"):
+            load_velocity_model(path)
     assert isinstance(model, TimeScoreConv) and info["toy"] == "digits" and info["objective"] == objective
     assert bool(torch.isfinite(load_checkpoint(path)["losses"]).all())
-    x = main(["sample", "--checkpoint", str(path), "--sampler", "sde", "--n-steps", "3", "--n-samples", "5",
+    sampler = "ode" if objective == "flow" else "sde"
+    x = main(["sample", "--checkpoint", str(path), "--sampler", sampler, "--n-steps", "3", "--n-samples", "5",
               "--out", str(tmp_path / "x.pt"), "--figure", str(tmp_path / "x.png")])
     assert x.shape == (5, 1, 8, 8) and (tmp_path / "x.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -216,6 +226,22 @@ def test_committed_digit_checkpoints_match_their_command(name):
     model, sde, info = load_score_model(path)
     assert f"--objective {info['objective']} " in cmd and info["toy"] == "digits" and isinstance(sde, VPSDE)
     assert isinstance(model, TimeScoreConv) and f"--hidden {model.config['width']}" in cmd
+    out = model(torch.zeros(3, 1, 8, 8), torch.full((3,), 0.5))
+    assert out.shape == (3, 1, 8, 8) and bool(torch.isfinite(out).all())
+
+
+def test_committed_flow_matching_checkpoint_matches_its_command():
+    """ch09_fm is what CH09_COMMANDS writes: chapter 7's digits, network, steps, batch, learning rate, EMA and seed."""
+    path = CHECKPOINTS / "ch09_fm.pt"
+    assert path.stat().st_size < 2**20
+    ckpt = load_checkpoint(path)
+    cmd, ch07 = CH09_COMMANDS["ch09_fm"], CH07_COMMANDS["ch07_vp_dsm"]
+    for flag in ("--steps", "--batch-size", "--lr", "--ema-decay", "--hidden", "--depth", "--seed"):
+        value = ch07.split(flag + " ")[1].split()[0]
+        assert f"{flag} {value} " in cmd, flag
+    assert f"--steps {ckpt['step']}" in cmd and ckpt["config"]["seed"] == 0
+    model, info = load_velocity_model(path)
+    assert info["objective"] == "flow" and info["sde"] is None and isinstance(model, TimeScoreConv)
     out = model(torch.zeros(3, 1, 8, 8), torch.full((3,), 0.5))
     assert out.shape == (3, 1, 8, 8) and bool(torch.isfinite(out).all())
 

@@ -56,8 +56,9 @@ from ._checks import (
 )
 from .checkpoints import CHECKPOINT_DIR, make_ch2
 from .data import TOY_NAMES, Digits, make_toy
-from .losses import sde_score_matching
+from .losses import flow_matching, sde_score_matching
 from .nets import ScoreMLP, TimeScoreConv, TimeScoreMLP
+from .sampling import LinearPath, Prediction, flow_sample
 from .sampling.reverse import predictor_corrector_sample, probability_flow_sample, reverse_sde_sample
 from .sde import SDE, VESDE, VPSDE, SubVPSDE
 from .train import (
@@ -72,7 +73,8 @@ from .train import (
     write_checkpoint,
 )
 
-__all__ = ["SDE_NAMES", "SAMPLERS", "DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "CHECKPOINT_RUNS",
+__all__ = ["SDE_NAMES", "SAMPLERS", "DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "CH09_COMMANDS",
+           "CHECKPOINT_RUNS", "load_velocity_model",
            "make_sde", "load_score_model", "image_grid", "draw", "ema_warning", "committed_argv", "main"]
 
 SDE_NAMES: tuple[str, ...] = ("vp", "subvp", "ve")
@@ -92,8 +94,9 @@ CH05_COMMANDS: dict[str, str] = {
 #: ``--data``: the 2-D toys of :mod:`scoresde.data`, and ``"digits"`` (8x8 images, :class:`~scoresde.data.Digits`,
 #: trained with the convolutional :class:`~scoresde.nets.TimeScoreConv`; chapter 7).
 DATA_NAMES: tuple[str, ...] = (*TOY_NAMES, "digits")
-#: ``--objective``: denoising, sliced, and sliced with variance reduction (book: eq-ssm-vr).
-OBJECTIVES: tuple[str, ...] = ("dsm", "ssm", "ssm-vr")
+#: ``--objective``: denoising, sliced, and sliced with variance reduction (book: eq-ssm-vr) score matching, and
+#: ``"flow"``: flow matching (book: eq-fm-loss), which trains a velocity :math:`v_\theta(x,t)` and no SDE (chapter 9).
+OBJECTIVES: tuple[str, ...] = ("dsm", "ssm", "ssm-vr", "flow")
 
 #: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch07_*.pt`` (CPU, seed 0).
 CH07_COMMANDS: dict[str, str] = {
@@ -105,15 +108,26 @@ CH07_COMMANDS: dict[str, str] = {
     for name, objective in (("ch07_vp_dsm", "dsm"), ("ch07_vp_ssm", "ssm"), ("ch07_vp_ssm_vr", "ssm-vr"))
 }
 
+#: The command that wrote ``scoresde/checkpoints/ch09_fm.pt``: flow matching on chapter 7's digits with chapter 7's
+#: network, steps, batch, learning rate and EMA (CPU, seed 0).
+CH09_COMMANDS: dict[str, str] = {
+    "ch09_fm": (
+        "python -m scoresde.cli train --data digits --objective flow --steps 4000 "
+        "--batch-size 64 --lr 2e-3 --ema-decay 0.995 --hidden 32 --depth 3 --seed 0 --device cpu "
+        "--checkpoint companion/scoresde/checkpoints/ch09_fm.pt"
+    )
+}
+
 #: Every committed checkpoint that ``python -m scoresde.cli checkpoints`` can retrain: chapter 2's runs
-#: (:data:`scoresde.checkpoints.make_ch2.RUNS`), then :data:`CH05_COMMANDS` and :data:`CH07_COMMANDS`.
-CHECKPOINT_RUNS: tuple[str, ...] = (*make_ch2.RUNS, *CH05_COMMANDS, *CH07_COMMANDS)
+#: (:data:`scoresde.checkpoints.make_ch2.RUNS`), then :data:`CH05_COMMANDS`, :data:`CH07_COMMANDS` and
+#: :data:`CH09_COMMANDS`.
+CHECKPOINT_RUNS: tuple[str, ...] = (*make_ch2.RUNS, *CH05_COMMANDS, *CH07_COMMANDS, *CH09_COMMANDS)
 
 
 def committed_argv(name: str, out_dir: str | os.PathLike[str] = CHECKPOINT_DIR, steps: int | None = None) -> list[str]:
     """The arguments of ``python -m scoresde.cli`` that wrote the chapter-5 or chapter-7 checkpoint ``name``,
     writing to ``out_dir`` instead and, if given, training for ``steps`` steps."""
-    commands = {**CH05_COMMANDS, **CH07_COMMANDS}
+    commands = {**CH05_COMMANDS, **CH07_COMMANDS, **CH09_COMMANDS}
     if name not in commands:
         raise ValueError(f"no command for checkpoint {name!r}; expected one of {tuple(commands)}")
     argv = shlex.split(commands[name])[3:]  # drop "python -m scoresde.cli"
@@ -161,9 +175,11 @@ def load_score_model(
     Raises:
         ValueError: the file is not a checkpoint of this command (see :func:`scoresde.train.load_checkpoint`).
     """
-    ckpt = load_checkpoint(path, map_location=map_location)
-    cli = ckpt["config"].get("cli")
-    if not isinstance(cli, dict) or "sde" not in cli:
+    cli = _cli_config(path, map_location)
+    if cli.get("objective") == "flow":
+        raise ValueError(f"{path} holds a flow-matching velocity model, not a score model; read it with "
+                         "load_velocity_model")
+    if "sde" not in cli or cli["sde"] is None:
         raise ValueError(f"{path} was not written by `python -m scoresde.cli train` (no SDE recorded)")
     for key, choices in (("toy", DATA_NAMES), ("objective", OBJECTIVES)):
         if cli.get(key) not in choices:
@@ -173,6 +189,29 @@ def load_score_model(
     except (TypeError, ValueError) as err:
         raise ValueError(f"{path}: its cli record holds a bad SDE spec: {str(err).splitlines()[0]}") from err
     return load_trained(path, ema=ema, map_location=map_location), sde, cli
+
+
+def load_velocity_model(
+    path: str | os.PathLike[str], *, ema: bool = True, map_location: str | torch.device = "cpu"
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Read a flow-matching checkpoint written by ``python -m scoresde.cli train --objective flow``:
+    ``(velocity model v(x, t), its cli config)``, the model in eval mode (its EMA weights when ``ema``).
+
+    Raises:
+        ValueError: the file is not a flow-matching checkpoint of this command.
+    """
+    cli = _cli_config(path, map_location)
+    if cli.get("objective") != "flow":
+        raise ValueError(f"{path} is not a flow-matching checkpoint (objective {cli.get('objective')!r}); "
+                         "read a score model with load_score_model")
+    return load_trained(path, ema=ema, map_location=map_location), cli
+
+
+def _cli_config(path: str | os.PathLike[str], map_location: str | torch.device) -> dict[str, Any]:
+    cli = load_checkpoint(path, map_location=map_location)["config"].get("cli")
+    if not isinstance(cli, dict):
+        raise ValueError(f"{path} was not written by `python -m scoresde.cli train` (no SDE recorded)")
+    return cli
 
 
 def _sample(model: nn.Module, sde: SDE, sampler: str, n: int, n_steps: int, snr: float, device: torch.device,
@@ -232,7 +271,8 @@ def draw(samples: torch.Tensor, data: torch.Tensor, path: str | os.PathLike[str]
 
 def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sampler", default="pc", choices=SAMPLERS,
-                   help="sde: reverse-SDE Euler-Maruyama; pc: predictor-corrector; ode: probability flow (dopri5)")
+                   help="sde: reverse-SDE Euler-Maruyama; pc: predictor-corrector; ode: probability flow (dopri5; "
+                        "a flow-matching checkpoint: --n-steps Heun steps of its velocity ODE)")
     p.add_argument("--n-steps", type=int, default=500, help="steps of the sde and pc samplers")
     p.add_argument("--snr", type=float, default=0.16, help="signal-to-noise ratio of the pc corrector")
     p.add_argument("--n-samples", type=int, default=2000, help="how many samples to draw")
@@ -391,9 +431,12 @@ class _SDELoss:
         self.objective, self.weighting, self.n_projections = objective, weighting, n_projections
         self.config = {"sde": dict(spec), "objective": objective, "weighting": weighting,
                        "n_projections": n_projections}
-        self.__qualname__ = f"sde_score_matching[{spec['name']},{objective},{weighting}]"
+        self.__qualname__ = ("flow_matching[linear]" if objective == "flow"
+                             else f"sde_score_matching[{spec['name']},{objective},{weighting}]")
 
     def __call__(self, model: nn.Module, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if self.objective == "flow":
+            return flow_matching(model, x, generator=generator)
         return sde_score_matching(model, x, self.sde, objective="dsm" if self.objective == "dsm" else "ssm",
                                   weighting=cast(Any, self.weighting), n_projections=self.n_projections,
                                   variance_reduction=self.objective == "ssm-vr", generator=generator)
@@ -484,7 +527,8 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
                    ema_decay=args.ema_decay, seed=args.seed, device=args.device, checkpoint_path=path,
                    resume=args.resume, progress=_progress(getattr(args, "progress", None)))
     seconds = time.perf_counter() - t0
-    cli = {"toy": data_name, "sde": spec, "objective": objective, "weighting": weighting,
+    cli = {"toy": data_name, "sde": None if objective == "flow" else spec, "objective": objective,
+           "weighting": weighting,
            "train_seconds": seconds, "device": str(args.device)}
     _record(path, cli)
     print(f"trained {args.steps} steps on {args.device} in {seconds:.1f} s; final loss "
@@ -548,21 +592,39 @@ def _cmd_sample(args: argparse.Namespace) -> torch.Tensor:
         _check_outputs(args, {"--checkpoint": args.checkpoint}, {"--figure": args.figure, "--out": out})
     device = torch.device(args.device)
     seed = check_seed(getattr(args, "seed", 1), "--seed") % (2**63 - 2)  # the sampler and the data use seed + 1, + 2
-    model, sde, cli = load_score_model(args.checkpoint, map_location=device)
-    _check_sample_size(args.n_samples, _event_shape(cli), device)
-    x = _sample(model, sde, args.sampler, args.n_samples, args.n_steps, args.snr, device, seed + 1,
-                _progress(getattr(args, "progress", None)), _event_shape(cli))
+    if _cli_config(args.checkpoint, device).get("objective") == "flow":
+        _check_sample_size(args.n_samples, _event_shape(_cli_config(args.checkpoint, device)), device)
+        x, cli = _sample_flow(args, device, seed + 1)
+    else:
+        model, sde, cli = load_score_model(args.checkpoint, map_location=device)
+        _check_sample_size(args.n_samples, _event_shape(cli), device)
+        x = _sample(model, sde, args.sampler, args.n_samples, args.n_steps, args.snr, device, seed + 1,
+                    _progress(getattr(args, "progress", None)), _event_shape(cli))
     if args.figure is not None:
         g = torch.Generator(device=device)
         g.manual_seed(seed + 2)
         data = _dataset(cli["toy"]).sample(args.n_samples, generator=g)
-        title = f"{cli['sde']['name'].upper()} SDE, {cli['objective'].upper()}, sampler {args.sampler}"
+        title = ("flow matching, Heun on the velocity ODE" if cli["sde"] is None
+                 else f"{cli['sde']['name'].upper()} SDE, {cli['objective'].upper()}, sampler {args.sampler}")
         draw(x, data, args.figure, title)
         print(f"figure {args.figure}")
     if out is not None:
         write_checkpoint(out, x.detach().cpu())
         print(f"samples {out}")
     return x
+
+
+def _sample_flow(args: argparse.Namespace, device: torch.device, seed: int) -> tuple[torch.Tensor, dict[str, Any]]:
+    """Samples of a flow-matching checkpoint: ``--n-steps`` Heun steps of the velocity ODE (``--sampler ode``)."""
+    if args.sampler != "ode":
+        raise ValueError(f"--sampler {args.sampler}: a flow-matching checkpoint has no SDE; use --sampler ode "
+                         "(Heun on the velocity ODE, --n-steps steps)")
+    model, cli = load_velocity_model(args.checkpoint, map_location=device)
+    g = torch.Generator(device=device)
+    g.manual_seed(seed)
+    pred = Prediction(model, LinearPath(), "flow")
+    return flow_sample(pred, (args.n_samples, *_event_shape(cli)), n_steps=args.n_steps, method="heun",
+                       generator=g, device=device), cli
 
 
 def _cmd_train_score(args: argparse.Namespace) -> TrainResult:
