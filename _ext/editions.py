@@ -58,6 +58,7 @@ PROOF_ZH_TW = {"Theorem": "定理", "Lemma": "引理", "Proposition": "命題", 
 UI_ZH_TW_PATTERNS = [
     (re.compile(r">(\s*)Solution to(\s*)<a ([^>]*)>\s*"), r">\1解答：<a \3>"),  # 「解答：習題 1.1」, no space
     (re.compile(r">\s*Exercise (\d+(?:\.\d+)*)"), r">習題 \1"),
+    (re.compile(r">(\s*)© Copyright (\d{4})\.(\s*)<"), r">\1© \2 版權所有。\3<"),
     (re.compile(r">(\s*)(" + "|".join(PROOF_ZH_TW) + r")( \d+(?:\.\d+)*)"),
      lambda m: f">{m[1]}{PROOF_ZH_TW[m[2]]}{m[3]}"),
     (re.compile(r">(\s*)By ([^<]+?)(\s*)<"), r">\1作者：\2\3<"),

@@ -2,7 +2,8 @@
  * The interface in the reader's language · 介面語言 (issue 28).
  * The build writes the interface's text twice (_ext/cjk_typeset.py, cjk.css shows the 中文 one in 中文 mode);
  * what only a script can change follows the mode here: the attributes a reader hears or sees (aria-label,
- * placeholder, title, the fold hints of sphinx-togglebutton). The zh-TW edition is Chinese already.
+ * placeholder, title, the fold hints of sphinx-togglebutton), in 中文 mode and in the zh-TW edition (whose theme
+ * has no Traditional Chinese catalogue for these).
  */
 (function () {
   "use strict";
@@ -48,9 +49,10 @@
   var ATTRS = ["aria-label", "placeholder", "title", "data-bs-title", "data-toggle-hint", "data-tooltip"];
   var EN_HINTS = null;
 
+  /* 中文 mode of the bilingual site, or the zh-TW edition (editions.js marks html[data-edition]) */
   function zh() {
-    return document.documentElement.getAttribute("data-lang") === "zh" &&
-      document.documentElement.getAttribute("data-edition") !== "en";
+    var root = document.documentElement, edition = root.getAttribute("data-edition");
+    return edition === "zh-TW" || (root.getAttribute("data-lang") === "zh" && edition !== "en");
   }
 
   function follow() {
