@@ -91,10 +91,17 @@ def shared_right(score, x, v):  # one batched vector-Jacobian product over the M
     return 0.5 * proj**2 + (v * grads).sum(-1)
 
 
-RIGHT = {"ex-07-shared-code": shared_right, "ex-01-ssm-code": ssm_right, "ex-02-ula-code": ula_right, "ex-03-ito-sum-code": ito_right,
+def ddim_right(x, eps, a_s, s_s, a_t, s_t):  # (alpha_t / alpha_s) x - sigma_t (e^h - 1) eps, h = lambda_t - lambda_s
+    return (a_t / a_s) * x - s_t * ((a_t * s_s) / (a_s * s_t) - 1) * eps
+
+
+RIGHT = {"ex-09-ddim-code": ddim_right, "ex-07-shared-code": shared_right, "ex-01-ssm-code": ssm_right, "ex-02-ula-code": ula_right, "ex-03-ito-sum-code": ito_right,
          "ex-04-em-code": em_right, "ex-05-perturb-code": perturb_right, "ex-06-div-code": div_right}
 
 WRONG = [  # (exercise, a typical wrong function, words the message must contain)
+    ("ex-09-ddim-code", lambda x, e, a_s, s_s, a_t, s_t: a_t * (x - s_s * e) / a_s, "values"),        # eps dropped
+    ("ex-09-ddim-code", lambda x, e, a_s, s_s, a_t, s_t: (a_t / a_s) * x - (s_t - s_s) * e, "values"),   # alpha_t/alpha_s on eps
+    ("ex-09-ddim-code", lambda x, e, a_s, s_s, a_t, s_t: ddim_right(x, e, a_s, s_s, a_t, s_t).sum(-1), "shape"),
     ("ex-07-shared-code", lambda s, x, v: shared_right(s, x, v).T, "shape"),                      # (n, M)
     ("ex-07-shared-code", lambda s, x, v: 2 * shared_right(s, x, v), "constant factor"),
     ("ex-07-shared-code", lambda s, x, v: shared_right(s, x, v[:1]).expand(v.shape[0], -1), "wrong values"),  # probe 0 only
