@@ -377,3 +377,95 @@ def test_checkpoints_command_guards_the_committed_files_and_names_itself(tmp_pat
     with pytest.raises(SystemExit):
         main(["checkpoints", "--only", "ch07_vp_dsm", "--steps", "2", "--out", str(tmp_path / "file")])
     assert "error: checkpoints: " in capsys.readouterr().err  # the nested run reports under this command
+
+
+# ---- issue 31: resume compares the whole run, outputs never destroy inputs, long runs and sizes are refused ----
+
+TINY = ["--steps", "3", "--batch-size", "16", "--hidden", "8", "--depth", "1", "--ema-decay", "0.5", "--no-progress"]
+
+
+def _argparse_error(capsys, argv) -> str:
+    with pytest.raises(SystemExit) as err:
+        main(argv)
+    assert err.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("first, change, named", [
+    ([], ["--beta-max", "5"], "loss_config.sde.beta_max=5.0"),
+    (["--sde", "ve"], ["--sde", "ve", "--sigma-max", "5"], "loss_config.sde.sigma_max=5.0"),
+    (["--objective", "ssm"], ["--objective", "ssm", "--n-projections", "4"], "loss_config.n_projections=4"),
+    ([], ["--hidden", "16"], "model.hidden=16"),
+])
+def test_resume_refuses_another_run_and_names_the_difference(tmp_path, capsys, first, change, named):
+    path = str(tmp_path / "a.pt")
+    main(["train", "--checkpoint", path, *TINY, *first])
+    before = Path(path).read_bytes()
+    err = _argparse_error(capsys, ["train", "--checkpoint", path, *TINY, "--steps", "6", "--resume", *change])
+    assert "cannot resume" in err and named in err  # before: rc 0, the run mixed two SDEs
+    assert Path(path).read_bytes() == before
+    main(["train", "--checkpoint", path, *TINY, "--steps", "6", "--resume", *first])  # run length may change
+    assert load_checkpoint(path)["step"] == 6
+
+
+def test_outputs_never_overwrite_an_input_or_each_other(tmp_path, capsys):
+    ckpt = tmp_path / "a.pt"
+    main(["train", "--checkpoint", str(ckpt), *TINY])
+    before = ckpt.read_bytes()
+    (tmp_path / "link.pt").symlink_to(ckpt)
+    for out in (ckpt, tmp_path / "link.pt", tmp_path / "sub" / ".." / "a.pt"):
+        err = _argparse_error(capsys, ["sample", "--checkpoint", str(ckpt), "--out", str(out)])
+        assert "is the same file as --checkpoint" in err  # before: the checkpoint became a tensor of samples
+    assert ckpt.read_bytes() == before
+    err = _argparse_error(capsys, ["sample", "--checkpoint", str(ckpt), "--out", str(tmp_path / "s.png"),
+                                   "--figure", str(tmp_path / "s.png")])
+    assert "--out" in err and "same file as --figure" in err
+    err = _argparse_error(capsys, ["train", "--checkpoint", str(tmp_path / "s.png"), "--figure",
+                                   str(tmp_path / "s.png"), *TINY])
+    assert "--figure" in err and "same file as --checkpoint" in err
+
+
+def test_only_the_checkpoints_command_writes_into_the_committed_folder(tmp_path, capsys, monkeypatch):
+    committed = tmp_path / "committed"
+    committed.mkdir()
+    (committed / "ch05_vp_dsm.pt").write_bytes(b"committed")
+    monkeypatch.setattr(cli, "CHECKPOINT_DIR", committed)
+    for argv in (["train", "--checkpoint", str(committed / "ch05_vp_dsm.pt"), *TINY],
+                 ["train-score", "--checkpoint", str(committed / "x.pt"), "--steps", "2", "--hidden", "8"]):
+        assert "rewritten only by `python -m scoresde.cli checkpoints`" in _argparse_error(capsys, argv)
+    assert (committed / "ch05_vp_dsm.pt").read_bytes() == b"committed"
+
+
+def test_a_run_longer_than_max_steps_is_refused_with_an_estimate(tmp_path, capsys):
+    err = _argparse_error(capsys, ["train", "--checkpoint", str(tmp_path / "c.pt"), *TINY, "--steps",
+                                   str(10**12)])
+    assert "--steps 1000000000000 exceeds --max-steps 1000000" in err and "ms per step" in err  # before: a hang
+    assert "days" in err and "pass --max-steps 1000000000000 to confirm" in err
+    err = _argparse_error(capsys, ["train-score", "--steps", str(10**12), "--hidden", "8"])
+    assert "exceeds --max-steps" in err
+    assert "--max-steps" in cli._parser()._subparsers._group_actions[0].choices["train"].format_help()
+    main(["train", "--checkpoint", str(tmp_path / "c.pt"), *TINY, "--max-steps", "3"])  # at the cap: runs
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--seed", str(2**64)], "--seed must be below 2**63"),
+    (["--hidden", "200000"], "needs about"),
+    (["--batch-size", str(10**12)], "needs about"),
+    (["--snr", "1e10", "--figure", "f.png"], "--snr = 1e+10 is above 1"),
+    (["--n-samples", str(10**11), "--figure", "f.png"], "--n-samples 100000000000"),
+])
+def test_train_refuses_bad_seeds_sizes_and_snr_before_training(tmp_path, capsys, monkeypatch, argv, says):
+    monkeypatch.chdir(tmp_path)
+    err = _argparse_error(capsys, ["train", "--checkpoint", str(tmp_path / "c.pt"), *TINY, *argv])
+    assert says in err  # before: an OverflowError, allocation tracebacks, or samples of std 1e13
+    assert not (tmp_path / "c.pt").exists()
+
+
+def test_sample_refuses_a_forged_cli_record(tmp_path, capsys):
+    path = tmp_path / "a.pt"
+    main(["train", "--checkpoint", str(path), *TINY])
+    ckpt = torch.load(path, weights_only=True)
+    del ckpt["config"]["cli"]["toy"]
+    torch.save(ckpt, path)
+    err = _argparse_error(capsys, ["sample", "--checkpoint", str(path), "--out", str(tmp_path / "x.pt")])
+    assert "cli record has toy=None" in err  # before: KeyError traceback

@@ -212,7 +212,7 @@ HOSTILE = [  # (function, what the one-line verdict says in English, in Chinese)
     (ignores_sigalrm, "took longer than 1 s", "執行超過 1 秒"),
     (_slow, "took longer than 1 s", "執行超過 1 秒"),
     (exits, "raised SystemExit: 3", "拋出 SystemExit"),
-    (crashes, "the process running it ended (exit code 3)", "執行它的行程結束了（結束代碼 3）"),
+    (crashes, "the process running it ended (exit code 3)", "執行它的行程結束了（結束碼 3）"),
     (turns_autograd_off, "values off by a constant factor", "數值差了一個常數倍"),
     (overflows, "returned a number too large for a float", "回傳的數太大"),
     (sparse, "returned a torch.sparse_coo tensor, expected a dense one", "稠密"),

@@ -193,8 +193,13 @@ def _derive_dsm_ratio():
 
 
 def _derive_probe_choice():
-    # chapter 1's per-probe variance at d = 2: Rademacher drops 2 sum A_ii^2, so it is never larger
-    return "rademacher"
+    # Var(v^T A v) for A = [[2, 1], [1, 2]]: Isserlis for Gaussian v, the four sign vectors for Rademacher v
+    z1, z2 = sp.symbols("z1 z2", real=True)
+    q = lambda a, b: 2 * a**2 + 2 * a * b + 2 * b**2  # noqa: E731
+    gaussian = _gaussian_expectation(q(z1, z2) ** 2, {z1: 1, z2: 1}) - _gaussian_expectation(q(z1, z2), {z1: 1, z2: 1}) ** 2
+    values = [q(s1, s2) for s1 in (-1, 1) for s2 in (-1, 1)]
+    rademacher = sum(sp.Integer(v) ** 2 for v in values) / 4 - (sum(values) / sp.Integer(4)) ** 2
+    return sp.nsimplify(gaussian / rademacher)  # an exact sympy number
 
 
 def _derive_ema_memory():

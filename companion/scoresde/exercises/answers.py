@@ -125,15 +125,17 @@ EXERCISES: dict[str, dict[str, Any]] = {
     },
     "ex-02-rademacher": {
         "chapter": 2,
-        "kind": "choice",
+        "kind": "number",
         "stars": 2,
         "type": "coding",
-        "form": ("one of the labels gaussian, rademacher",
-                 "選項標籤 gaussian、rademacher 之一"),
-        "hint": ("Compare the per-probe variances of chapter 1 at d = 2: which distribution has no Σ A_ii² term?",
-                 "比較第 1 章 d = 2 時每個探測向量的變異數：哪一種分布少了 Σ A_ii² 項？"),
-        "answer": "InJhZGVtYWNoZXIi",
-        "options": ('gaussian', 'rademacher'),
+        "form": ("how many times larger Var(vᵀAv) is with Gaussian probes than with Rademacher probes, for "
+                 "A = [[2, 1], [1, 2]], a number",
+                 "A = [[2, 1], [1, 2]] 時，高斯探測向量下的 Var(vᵀAv) 是 Rademacher 探測向量下的幾倍，一個數"),
+        "hint": ("Chapter 1's per-probe variances: ‖A‖_F² + tr(A²) for Gaussian probes, and 2 Σ_i A_ii² less for "
+                 "Rademacher probes.",
+                 "第 1 章每個探測向量的變異數：高斯探測向量是 ‖A‖_F² + tr(A²)，Rademacher 探測向量再少 2 Σ_i A_ii²。"),
+        "answer": "NQ==",
+        "digits": 2,
     },
     "ex-02-ema-memory": {
         "chapter": 2,
@@ -370,7 +372,7 @@ EXERCISES: dict[str, dict[str, Any]] = {
         "hint": ("v_t = α_t² s² + 1 − α_t² with α_t = exp(−B(t)/2); take the square root of v_ε/v_T.",
                  "v_t = α_t² s² + 1 − α_t²，其中 α_t = exp(−B(t)/2)；再取 v_ε/v_T 的平方根。"),
         "answer": "MC41MDAwOTA1NTAwMjg1NTAy",
-        "digits": 2,
+        "digits": 1,
     },
     "ex-sde-prior": {
         "chapter": 5,

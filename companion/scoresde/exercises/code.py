@@ -206,7 +206,7 @@ def _why(header: dict[str, Any], data: bytes, want: torch.Tensor, code: CodeExer
         return f"took longer than {code.seconds:g} s", f"執行超過 {code.seconds:g} 秒"
     if "crash" in header:
         return (f"the process running it ended (exit code {header['crash']})",
-                f"執行它的行程結束了（結束代碼 {header['crash']}）")
+                f"執行它的行程結束了（結束碼 {header['crash']}）")
     if "why" in header:
         return str(header["why"][0]), str(header["why"][1])
     got = torch.from_numpy(np.frombuffer(data, dtype=np.float64).copy()).reshape(header["shape"])

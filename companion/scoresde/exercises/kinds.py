@@ -6,10 +6,12 @@ with a bilingual message saying what cannot be read. None ever names the expecte
 
 **Numbers are judged at the precision typed.** A number that agrees with the exact value to :data:`EXACT_DIGITS`
 significant digits is *correct*. Otherwise its significant digits are those it was typed with (the shortest
-``repr`` of a float, so ``0.59`` has 2; float32 values are read as float32): with at least the exercise's
-``digits`` and at most :data:`EXACT_DIGITS`, it is *correct to n significant digits* when the exact value rounds
-to it, :math:`|a - e| \le \tfrac12 10^{\lfloor\log_{10}|a|\rfloor - n + 1}`; with fewer than ``digits`` it is
-*malformed* (too few digits to judge). Integers, fractions and sympy numbers are exact.
+``repr`` of a float, so ``0.59`` and ``4.0`` have 2, but ``0.50`` is the float ``0.5``, with 1; float32 values are read
+as float32). It
+is *not yet* right unless the exact value rounds to it at that precision,
+:math:`|a - e| \le \tfrac12 10^{\lfloor\log_{10}|a|\rfloor - n + 1}`; if it does, it is *correct to n significant
+digits* when n is at least the exercise's ``digits``, and *malformed* (right as far as it goes, but too short to
+tell from a plausible wrong answer) when n is fewer. Integers, fractions and sympy numbers are exact.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def as_real(value: Any, what: tuple[str, str] = ("the answer", "答案")) -> tup
 
 
 def _digits(text: str) -> int:
-    """Significant digits of a decimal numeral: ``"0.0066"`` -> 2, ``"14.0"`` -> 3."""
+    """Significant digits of a shortest float repr: ``"0.0066"`` -> 2, ``"4.0"`` -> 2."""
     return len(Decimal(text).as_tuple().digits)
 
 
@@ -106,13 +108,12 @@ def check_number(ex: Exercise, answer: Any) -> tuple[bool, str]:
     e = float(ex.expected)
     if _agrees(x, e, EXACT_DIGITS):
         return True, ""
-    if n >= EXACT_DIGITS:
+    if n >= EXACT_DIGITS or not _agrees(x, e, n):
         return False, ""
-    if n < ex.digits:
+    if n < ex.digits:  # right as far as it goes, but too short to tell from a plausible wrong answer
         raise Malformed(f"{x!r} has {n} significant digit{'s' * (n > 1)}; give at least {ex.digits} · "
                         f"{x!r} 只有 {n} 位有效數字；請至少給出 {ex.digits} 位")
-    ok = _agrees(x, e, n)
-    return ok, f"to {n} significant digits · （{n} 位有效數字）" if ok else ""
+    return True, f"to {n} significant digits · （{n} 位有效數字）"
 
 
 def check_choice(ex: Exercise, answer: Any) -> tuple[bool, str]:
