@@ -266,3 +266,29 @@ def test_the_parent_never_runs_the_students_function(monkeypatch):
     assert exercises.check("9.1", records).correct and seen == []
     monkeypatch.setattr(exercise_code, "_fork", lambda: None)
     assert exercises.check("9.1", records).correct and seen and set(seen) == {os.getpid()}
+
+
+def test_where_autograd_cannot_run_in_a_forked_child_the_fallback_takes_over(monkeypatch):
+    """On a GPU machine, after the kernel's first backward pass, PyTorch refuses autograd in a forked child: the child
+    says so before any case and the checker runs the function in-process. Simulated by the child's probe failing."""
+    import os
+
+    monkeypatch.setattr(exercise_code, "_autograd_works", lambda: False)
+    seen = []
+
+    def records(W):
+        seen.append(os.getpid())
+        return ito_sum(W)
+
+    assert exercises.check("9.1", records).correct and set(seen) == {os.getpid()}
+    assert "values off by a constant factor" in str(exercises.check("9.1", wrong_constant))
+
+
+def test_the_child_s_autograd_probe_sees_pytorch_s_refusal(monkeypatch):
+    assert exercise_code._autograd_works()
+
+    def refuses(*args, **kwargs):
+        raise RuntimeError("Unable to handle autograd's threading in combination with fork-based multiprocessing.")
+
+    monkeypatch.setattr(torch.autograd, "grad", refuses)
+    assert not exercise_code._autograd_works()
