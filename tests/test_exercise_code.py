@@ -193,6 +193,10 @@ def sparse(W):
     return ito_sum(W).to_sparse()
 
 
+def huge(W):
+    return torch.zeros(20_000_000, dtype=torch.float64)
+
+
 def unpicklable(W):
     return (x for x in ito_sum(W))  # a generator
 
@@ -218,6 +222,7 @@ HOSTILE = [  # (function, what the one-line verdict says in English, in Chinese)
     (sparse, "returned a torch.sparse_coo tensor, expected a dense one", "稠密"),
     (unpicklable, "returned a generator, expected a tensor or a number", "回傳了 generator"),
     (unprintable_error, "raised Hostile", "拋出 Hostile"),
+    (huge, "returned 20000000 values, far more than expected", "遠多於預期"),
 ]
 
 

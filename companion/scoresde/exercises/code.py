@@ -40,6 +40,7 @@ from .safe_expr import time_limit
 __all__ = ["CodeCase", "CodeExercise", "run_cases"]
 
 Why = tuple[str, str]  # (English, 繁體中文)
+_MAX_VALUES = 10_000_000  # values a result may hold (80 MB as float64); the hidden cases' are far fewer
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ def _summary(got: Any) -> tuple[dict[str, Any], bytes]:
     else:
         return {"why": [f"returned a {type(got).__name__}, expected a tensor or a number",
                         f"回傳了 {type(got).__name__}，應該回傳張量或數"]}, b""
+    if array.size > _MAX_VALUES:  # no hidden case expects this many: do not send them through the pipe
+        return {"why": [f"returned {array.size} values, far more than expected", f"回傳了 {array.size} 個值，遠多於預期"]}, b""
     return {"shape": list(array.shape)}, np.ascontiguousarray(array, dtype=np.float64).tobytes()
 
 
