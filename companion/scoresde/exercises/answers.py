@@ -522,7 +522,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-09-eps-to-score": {
         "chapter": 9,
         "kind": "number",
-        "stars": 1,
         "type": "numeric",
         "form": ("the score at that pixel, a number",
                  "該像素的分數，一個數"),
@@ -534,7 +533,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-09-v-to-x0": {
         "chapter": 9,
         "kind": "expression",
-        "stars": 2,
         "type": "symbolic",
         "form": ("x0-hat as an expression in x, v, a (alpha_t) and s (sigma_t), with a^2 + s^2 = 1",
                  "以 x、v、a（alpha_t）與 s（sigma_t）表示的 x0-hat，其中 a^2 + s^2 = 1"),
@@ -546,7 +544,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-09-log-snr": {
         "chapter": 9,
         "kind": "number",
-        "stars": 1,
         "type": "numeric",
         "form": ("lambda_t of the linear path at t = 0.2, a number",
                  "線性路徑在 t = 0.2 的 lambda_t，一個數"),
@@ -558,7 +555,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-09-karras-level": {
         "chapter": 9,
         "kind": "number",
-        "stars": 2,
         "type": "numeric",
         "form": ("the second noise level sigma_1 of the Karras schedule, a number",
                  "Karras 網格的第二個雜訊水準 sigma_1，一個數"),
@@ -570,7 +566,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-09-fm-weight": {
         "chapter": 9,
         "kind": "expression",
-        "stars": 3,
         "type": "symbolic",
         "form": ("the weight lambda(t), an expression in t",
                  "權重 lambda(t)，以 t 表示的式子"),
@@ -582,7 +577,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-09-ddim-linear": {
         "chapter": 9,
         "kind": "choice",
-        "stars": 2,
         "type": "conceptual",
         "form": ("one of the labels a, b, c, d",
                  "選項標籤 a、b、c、d 之一"),
@@ -594,7 +588,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-09-ddim-code": {
         "chapter": 9,
         "kind": "code",
-        "stars": 2,
         "type": "coding",
         "form": ("your function ddim_step itself (the function, not its output)",
                  "你寫的函式 ddim_step 本身（傳入函式，而不是它的輸出）"),
