@@ -181,7 +181,7 @@ def test_a_slow_function_is_stopped_by_the_time_limit():
 
     t0 = time.perf_counter()
     ok, message = run_code_exercise("ex-02-ula-code", slow, time_limit=0.2)
-    assert not ok and "longer than 0.2 s" in message and time.perf_counter() - t0 < 2
+    assert not ok and "longer than 0.2 s" in message and time.perf_counter() - t0 < 0.2 + 4.0  # the limit, and slack for a loaded machine
 
 
 def test_not_a_tensor_and_not_a_function():

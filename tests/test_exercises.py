@@ -1,7 +1,7 @@
 """Tests of scoresde.exercises: the registered answers, right / wrong / malformed answers, every kind.
 
 The registered answers are re-derived here independently (sympy, or a closed form), so a typo in
-scoresde/exercise_answers.py fails; each registered exercise must exist, in place, in its chapter notebook.
+scoresde/exercises/answers.py fails; each registered exercise must exist, in place, in its chapter notebook.
 Ids: every exercise is keyed by its label; its number "<chapter>.<k>" is an alias computed from the registry's
 order, which must be the notebooks' order (inserting an exercise renumbers aliases and changes no key).
 """
