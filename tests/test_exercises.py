@@ -407,6 +407,47 @@ def _derive_7_3():
 DERIVED.update({"7.1": _derive_7_1, "7.2": _derive_7_2, "7.3": _derive_7_3})
 
 
+def _derive_8_1():
+    # J_ISM = E[(t1 - t2 x)^2 / 2 - t2] with x = mu + s z; minimise over (t1, t2)
+    t1, t2, z = sp.symbols("t1 t2 z", real=True)
+    mu, s = sp.Symbol("mu", real=True), sp.Symbol("s", positive=True)
+    J = _gaussian_expectation((t1 - t2 * (mu + s * z)) ** 2 / 2 - t2, {z: 1})
+    sol = sp.solve([sp.diff(J, t1), sp.diff(J, t2)], (t1, t2), dict=True)[0]
+    return [sol[t1], sol[t2]]
+
+
+def _derive_8_2():
+    # eq-nice-logp by hand: standard normal prior in d = 2 plus the log-determinant of the scaling
+    return float(-sp.Rational(1, 2) * (1 + 4) - sp.log(2 * sp.pi) + sp.Rational(3, 10) - sp.Rational(1, 10))
+
+
+def _derive_8_3():
+    # J_DSM(v) as an expectation over two independent Gaussians, minimised over v
+    x, e = sp.symbols("x e", real=True)
+    s, sigma, v = sp.symbols("s sigma v", positive=True)
+    J = _gaussian_expectation((-(x + sigma * e) / v + e / sigma) ** 2 / 2, {x: s**2, e: 1})
+    return sp.solve(sp.diff(J, v), v)[0]
+
+
+def _derive_8_4():
+    return "a"  # only the likelihood needs the normalising constant
+
+
+def _derive_8_5():
+    def by_jacobian(energy, x):  # row by row: the full Jacobian of the energy with respect to one row
+        return torch.stack([-torch.autograd.functional.jacobian(lambda r: energy(r[None])[0], row) for row in x])
+
+    return by_jacobian
+
+
+def _derive_8_6():
+    return float(sp.log(sp.Rational(17, 2)) - sp.Rational(5, 2) * sp.log(2))
+
+
+DERIVED.update({"8.1": _derive_8_1, "8.2": _derive_8_2, "8.3": _derive_8_3, "8.4": _derive_8_4, "8.5": _derive_8_5,
+                "8.6": _derive_8_6})
+
+
 def _derive_9_1():
     sigma, eps_hat = sp.Rational(4, 5), sp.Rational(3, 5)
     return float(-eps_hat / sigma)  # the score of q(x_t | x_0) at x_t = alpha x_0 + sigma eps is -eps / sigma

@@ -39,6 +39,12 @@ def _ssm_shared(score: Callable, x: torch.Tensor, v: torch.Tensor) -> torch.Tens
     return (0.5 * (v * s).sum(-1) ** 2 + (v * grads).sum(-1)).detach()
 
 
+def _energy_score(energy: Callable, x: torch.Tensor) -> torch.Tensor:
+    x = x.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(energy(x).sum(), x)
+    return -grad
+
+
 def _ula_step(score: Callable, x: torch.Tensor, eps: float, z: torch.Tensor) -> torch.Tensor:
     return langevin_step(x, score(x), eps, z)
 
@@ -79,6 +85,11 @@ def _tanh_score(g: torch.Generator, d: int) -> Callable:
     return lambda x: torch.tanh(x @ W.T + b) - x
 
 
+def _tanh_energy(g: torch.Generator, d: int) -> Callable:
+    W, b, c = _randn(g, 8, d), _randn(g, 8), _randn(g, 8)
+    return lambda x: torch.tanh(x @ W.T + b) @ c + 0.1 * x.square().sum(1)
+
+
 def _G_state(g: torch.Generator, d: int, m: int) -> Callable:
     A, B = _randn(g, d, m), _randn(g, d, m)
     return lambda x: A + torch.sin(x[:, :1, None]) * B + 0.5 * x.sum(1)[:, None, None] * A
@@ -106,6 +117,14 @@ REFERENCES: dict[str, CodeExercise] = {
                  lambda g: (_tanh_score(g, 5), _randn(g, 3, 5), _randn(g, 4, 3, 5))),
         CodeCase(("one probe (M = 1), d = 2, batch 6", "一個探測向量（M = 1），d = 2，批次 6"),
                  lambda g: (_tanh_score(g, 2), _randn(g, 6, 2), _randn(g, 1, 6, 2))),
+    )),
+    "ex-08-energy-score-code": CodeExercise(_energy_score, (
+        CodeCase(("a quadratic energy |x|^2 / 2 in d = 3, batch 4", "d = 3 的二次能量 |x|^2 / 2，批次 4"),
+                 lambda g: ((lambda x: 0.5 * x.square().sum(1)), _randn(g, 4, 3))),
+        CodeCase(("a nonlinear (tanh) energy in d = 5, batch 6", "d = 5 的非線性（tanh）能量，批次 6"),
+                 lambda g: (_tanh_energy(g, 5), _randn(g, 6, 5))),
+        CodeCase(("one point in d = 2", "d = 2 中的一個點"),
+                 lambda g: (_tanh_energy(g, 2), _randn(g, 1, 2))),
     )),
     "ex-09-ddim-code": CodeExercise(_ddim_step, (
         CodeCase(("a VP step from t = 0.5 to 0.4, batch 5 in d = 2", "VP 從 t = 0.5 到 0.4 的一步，d = 2 的批次 5"),
