@@ -29,6 +29,13 @@ The committed checkpoints of chapter 5 were written by :data:`CH05_COMMANDS`. Ch
 ``--objective dsm|ssm|ssm-vr`` and ``--n-projections``); its checkpoints were written by :data:`CH07_COMMANDS`.
 Chapter 2's were written by :func:`scoresde.checkpoints.make_ch2.make`; ``python -m scoresde.cli checkpoints``
 reruns any of them (``--only ch02_ssm ch07_vp_dsm``). Chapter 8's NICE flows were written by :data:`CH08_COMMANDS`.
+
+Guards: ``--resume`` continues only the same run (the SDE and its parameters, the objective and its options, the
+network's shape and dtype; only ``--steps`` may change, and every difference is named); no output overwrites an
+input or another output of the same command (paths resolved, symlinks followed), and only ``checkpoints`` writes
+into the committed folder; a ``--steps`` above ``--max-steps`` (default :data:`MAX_STEPS`) is refused with the
+estimated duration of the run, and sizes that cannot fit in memory are refused with their estimate, before
+anything is built.
 """
 
 from __future__ import annotations
