@@ -108,13 +108,15 @@ DATA_NAMES: tuple[str, ...] = (*TOY_NAMES, "digits")
 #: ``"flow"``: flow matching (book: eq-fm-loss), which trains a velocity :math:`v_\theta(x,t)` and no SDE (chapter 9).
 OBJECTIVES: tuple[str, ...] = ("dsm", "ssm", "ssm-vr", "flow")
 
-#: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch07_*.pt`` (CPU, seed 0).
+#: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch07_*.pt`` (CPU): seed 0 under the
+#: plain names (``ch07_vp_dsm``), seeds 1 and 2 with the suffix ``_seed1``, ``_seed2`` (the spread over training runs).
 CH07_COMMANDS: dict[str, str] = {
-    name: (
+    name + ("" if seed == 0 else f"_seed{seed}"): (
         f"python -m scoresde.cli train --data digits --sde vp --objective {objective} --steps 4000 "
-        f"--batch-size 64 --lr 2e-3 --ema-decay 0.995 --hidden 32 --depth 3 --seed 0 --device cpu "
-        f"--checkpoint companion/scoresde/checkpoints/{name}.pt"
+        f"--batch-size 64 --lr 2e-3 --ema-decay 0.995 --hidden 32 --depth 3 --seed {seed} --device cpu "
+        f"--checkpoint companion/scoresde/checkpoints/{name}{'' if seed == 0 else f'_seed{seed}'}.pt"
     )
+    for seed in (0, 1, 2)
     for name, objective in (("ch07_vp_dsm", "dsm"), ("ch07_vp_ssm", "ssm"), ("ch07_vp_ssm_vr", "ssm-vr"))
 }
 
