@@ -6,6 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
 if [ -x scripts/fetch-mathjax.sh ]; then bash scripts/fetch-mathjax.sh; fi
+bash scripts/node-deps.sh       # axe-core and reveal.js, pinned in package-lock.json (npm ci)
 bash scripts/make-downloads.sh   # _build/downloads/scoresde-course.zip, served at the site's root
 jupyter-book build . --warningiserror --keep-going --quiet "$@"
 echo
