@@ -6,7 +6,7 @@
  *   - the language switch early in the tab order: on a wide screen it moves to the top of the primary sidebar (right
  *     after the book's title and the search field), on a phone it stays in the article header;
  *   - a code or output box that scrolls sideways can be reached with the keyboard (tabindex=0);
- *   - display equations wider than the page are scaled down to fit, to 70 % at most; the rest scrolls in its box.
+ *   - display equations wider than the page are scaled down to fit, to 60 % at most; the rest scrolls in its box.
  */
 (function () {
   "use strict";
@@ -74,10 +74,10 @@
     document.querySelectorAll('.bd-article mjx-container[display="true"]').forEach(function (m) {
       m.style.fontSize = "";
       m.classList.remove("scoresde-fit");
-      var box = m.parentNode.clientWidth;
+      var box = Math.min(m.parentNode.clientWidth, m.clientWidth || m.parentNode.clientWidth);  /* beside an equation number */
       var need = m.scrollWidth;
       if (!box || need <= box + 1) return;
-      var scale = Math.max(0.7, Math.floor((box / need) * 100) / 100);
+      var scale = Math.max(0.6, Math.floor((box / need) * 100) / 100);
       m.style.fontSize = Math.round(scale * 100) + "%";
       m.classList.add("scoresde-fit");
       if (m.scrollWidth > m.clientWidth + 1) m.setAttribute("tabindex", "0");
