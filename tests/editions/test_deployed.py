@@ -132,3 +132,13 @@ def test_pdf_math_has_a_text_layer(edition):
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     found = len(MATH_ALNUM.findall(text))
     assert found > 2000, f"{pdf.name}: only {found} mathematical characters in its text layer"
+
+
+@pytest.mark.parametrize("edition", ["en", "zh-TW"])
+def test_solutions_pdf_holds_the_solutions_code(edition):
+    """The teacher's file prints, after each solution, the code cells that compute and check its answer."""
+    import subprocess
+
+    pdf = ROOT / "_build" / "pdf" / "sheets" / edition / "solutions.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert text.count("assert") >= 20 and text.count("check(") >= 10, (text.count("assert"), text.count("check("))
