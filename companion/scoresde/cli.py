@@ -448,11 +448,11 @@ def _add_train_density_parser(sub: Any) -> None:
 
 
 def ema_warning(steps: int, decay: float) -> str | None:
-    """A warning when the EMA of the weights (book: eq-ema) still holds much of the untrained network.
+    r"""A warning when the EMA of the weights (book: eq-ema) still holds much of the untrained network.
 
     The average starts from the initial weights, which keep weight :math:`\beta^{k-1}` after :math:`k` steps;
     above 5 % the averaged model is mostly untrained and samples look like noise. ``None`` when the run is long
-    enough (:math:`\beta \\le 1 - 3/k` gives :math:`\beta^{k-1} \\lesssim e^{-3} = 5\\,\\%`)."""
+    enough (:math:`\beta \le 1 - 3/k` gives :math:`\beta^{k-1} \lesssim e^{-3} = 5\,\%`)."""
     if decay <= 0 or steps <= 1:
         return None
     left = math.exp((steps - 1) * math.log(decay))
