@@ -6,8 +6,16 @@ A short re-export list; each sampler lives in its own module.
 
 from .correctors import LangevinCorrector
 from .langevin import annealed_langevin, langevin, langevin_step
-from .predictors import PREDICTORS, AncestralSamplingPredictor, ReverseDiffusionPredictor
-from .reverse import predictor_corrector_sample, probability_flow_sample, reverse_sde_sample
+from .predictors import AncestralSamplingPredictor, ReverseDiffusionPredictor
+from .registry import (
+    CORRECTORS,
+    PREDICTORS,
+    SAMPLERS,
+    register_corrector,
+    register_predictor,
+    register_sampler,
+)
+from .reverse import ode_methods, predictor_corrector_sample, probability_flow_sample, reverse_sde_sample
 
 __all__ = [
     "langevin_step",
@@ -15,6 +23,12 @@ __all__ = [
     "ReverseDiffusionPredictor",
     "AncestralSamplingPredictor",
     "PREDICTORS",
+    "CORRECTORS",
+    "SAMPLERS",
+    "register_predictor",
+    "register_corrector",
+    "register_sampler",
+    "ode_methods",
     "langevin",
     "annealed_langevin",
     "reverse_sde_sample",
