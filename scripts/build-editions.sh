@@ -7,18 +7,12 @@
 #   _build/pdf/sheets/<edition>/NN-exercises.pdf     one exercise sheet per chapter, no solutions
 #   _build/pdf/sheets/<edition>/solutions.pdf        the teacher's file: every solution
 #   _build/pdf/previews/ch03-<edition>.png           chapter 3's first page of each PDF (pdftoppm)
-# Needs Debian's chromium and fonts-noto-cjk (installed here when run as root, as scripts/test.sh does).
+# Needs the 'editions' packages of scripts/system-deps.txt (checked first; installed when run as root).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list : family 2>/dev/null | grep -q "Noto Serif CJK TC"; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "[editions] installing Debian's chromium, fonts-noto-cjk and poppler-utils"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null
-  fi
-fi
+bash scripts/system-deps.sh editions   # chromium, CJK fonts, poppler: checked one by one, installed when root
 if [ -x scripts/fetch-mathjax.sh ]; then bash scripts/fetch-mathjax.sh; fi
 bash scripts/make-downloads.sh
 t() { local s=$(date +%s); "$@"; echo "[editions] $(( $(date +%s) - s )) s: ${*: -1}" >&2; }

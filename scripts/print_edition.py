@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--single", required=True, type=Path, help="singlehtml index.html (or its target page)")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = shutil.which("chromium")  # Debian's (scripts/system-deps.txt)
     if chromium is None:
         parser.error("chromium not found (Debian: apt-get install chromium)")
     single = args.single

@@ -40,22 +40,41 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
 
-from ._checks import check_positive_int, check_writable_file
+from ._checks import (
+    check_distinct_paths,
+    check_fits_memory,
+    check_outside,
+    check_positive_int,
+    check_seed,
+    check_snr,
+    check_writable_file,
+)
 from .checkpoints import CHECKPOINT_DIR, make_ch2
 from .data import TOY_NAMES, Digits, make_toy
-from .losses import sde_score_matching
+from .losses import flow_matching, sde_score_matching
 from .nets import ScoreMLP, TimeScoreConv, TimeScoreMLP
-from .sampling import CORRECTORS, PREDICTORS, SAMPLERS
+from .sampling import CORRECTORS, PREDICTORS, SAMPLERS, LinearPath, Prediction, flow_sample
 from .sampling.registry import sampler_help
 from .sde import SDE, SDES
-from .train import LOSS_NAMES, OPTIMIZERS, TrainResult, init_distributed, load_checkpoint, load_trained, train, write_checkpoint
+from .train import (
+    LOSS_NAMES,
+    OPTIMIZERS,
+    TrainResult,
+    init_distributed,
+    load_checkpoint,
+    load_trained,
+    resolve_loss,
+    train,
+    write_checkpoint,
+)
 
-__all__ = ["DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "CHECKPOINT_RUNS",
+__all__ = ["DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "CH09_COMMANDS",
+           "CHECKPOINT_RUNS", "load_velocity_model",
            "make_sde", "load_score_model", "image_grid", "draw", "ema_warning", "committed_argv", "main"]
 
 
@@ -73,8 +92,9 @@ CH05_COMMANDS: dict[str, str] = {
 #: ``--data``: the 2-D toys of :mod:`scoresde.data`, and ``"digits"`` (8x8 images, :class:`~scoresde.data.Digits`,
 #: trained with the convolutional :class:`~scoresde.nets.TimeScoreConv`; chapter 7).
 DATA_NAMES: tuple[str, ...] = (*TOY_NAMES, "digits")
-#: ``--objective``: denoising, sliced, and sliced with variance reduction (book: eq-ssm-vr).
-OBJECTIVES: tuple[str, ...] = ("dsm", "ssm", "ssm-vr")
+#: ``--objective``: denoising, sliced, and sliced with variance reduction (book: eq-ssm-vr) score matching, and
+#: ``"flow"``: flow matching (book: eq-fm-loss), which trains a velocity :math:`v_\theta(x,t)` and no SDE (chapter 9).
+OBJECTIVES: tuple[str, ...] = ("dsm", "ssm", "ssm-vr", "flow")
 
 #: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch07_*.pt`` (CPU, seed 0).
 CH07_COMMANDS: dict[str, str] = {
@@ -86,15 +106,26 @@ CH07_COMMANDS: dict[str, str] = {
     for name, objective in (("ch07_vp_dsm", "dsm"), ("ch07_vp_ssm", "ssm"), ("ch07_vp_ssm_vr", "ssm-vr"))
 }
 
+#: The command that wrote ``scoresde/checkpoints/ch09_fm.pt``: flow matching on chapter 7's digits with chapter 7's
+#: network, steps, batch, learning rate and EMA (CPU, seed 0).
+CH09_COMMANDS: dict[str, str] = {
+    "ch09_fm": (
+        "python -m scoresde.cli train --data digits --objective flow --steps 4000 "
+        "--batch-size 64 --lr 2e-3 --ema-decay 0.995 --hidden 32 --depth 3 --seed 0 --device cpu "
+        "--checkpoint companion/scoresde/checkpoints/ch09_fm.pt"
+    )
+}
+
 #: Every committed checkpoint that ``python -m scoresde.cli checkpoints`` can retrain: chapter 2's runs
-#: (:data:`scoresde.checkpoints.make_ch2.RUNS`), then :data:`CH05_COMMANDS` and :data:`CH07_COMMANDS`.
-CHECKPOINT_RUNS: tuple[str, ...] = (*make_ch2.RUNS, *CH05_COMMANDS, *CH07_COMMANDS)
+#: (:data:`scoresde.checkpoints.make_ch2.RUNS`), then :data:`CH05_COMMANDS`, :data:`CH07_COMMANDS` and
+#: :data:`CH09_COMMANDS`.
+CHECKPOINT_RUNS: tuple[str, ...] = (*make_ch2.RUNS, *CH05_COMMANDS, *CH07_COMMANDS, *CH09_COMMANDS)
 
 
 def committed_argv(name: str, out_dir: str | os.PathLike[str] = CHECKPOINT_DIR, steps: int | None = None) -> list[str]:
     """The arguments of ``python -m scoresde.cli`` that wrote the chapter-5 or chapter-7 checkpoint ``name``,
     writing to ``out_dir`` instead and, if given, training for ``steps`` steps."""
-    commands = {**CH05_COMMANDS, **CH07_COMMANDS}
+    commands = {**CH05_COMMANDS, **CH07_COMMANDS, **CH09_COMMANDS}
     if name not in commands:
         raise ValueError(f"no command for checkpoint {name!r}; expected one of {tuple(commands)}")
     argv = shlex.split(commands[name])[3:]  # drop "python -m scoresde.cli"
@@ -149,11 +180,43 @@ def load_score_model(
     Raises:
         ValueError: the file is not a checkpoint of this command (see :func:`scoresde.train.load_checkpoint`).
     """
-    ckpt = load_checkpoint(path, map_location=map_location)
-    cli = ckpt["config"].get("cli")
-    if not isinstance(cli, dict) or "sde" not in cli:
+    cli = _cli_config(path, map_location)
+    if cli.get("objective") == "flow":
+        raise ValueError(f"{path} holds a flow-matching velocity model, not a score model; read it with "
+                         "load_velocity_model")
+    if "sde" not in cli or cli["sde"] is None:
         raise ValueError(f"{path} was not written by `python -m scoresde.cli train` (no SDE recorded)")
-    return load_trained(path, ema=ema, map_location=map_location), make_sde(cli["sde"]), cli
+    for key, choices in (("toy", DATA_NAMES), ("objective", OBJECTIVES)):
+        if cli.get(key) not in choices:
+            raise ValueError(f"{path}: its cli record has {key}={cli.get(key)!r}, expected one of {choices}")
+    try:
+        sde = make_sde(cli["sde"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: its cli record holds a bad SDE spec: {str(err).splitlines()[0]}") from err
+    return load_trained(path, ema=ema, map_location=map_location), sde, cli
+
+
+def load_velocity_model(
+    path: str | os.PathLike[str], *, ema: bool = True, map_location: str | torch.device = "cpu"
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Read a flow-matching checkpoint written by ``python -m scoresde.cli train --objective flow``:
+    ``(velocity model v(x, t), its cli config)``, the model in eval mode (its EMA weights when ``ema``).
+
+    Raises:
+        ValueError: the file is not a flow-matching checkpoint of this command.
+    """
+    cli = _cli_config(path, map_location)
+    if cli.get("objective") != "flow":
+        raise ValueError(f"{path} is not a flow-matching checkpoint (objective {cli.get('objective')!r}); "
+                         "read a score model with load_score_model")
+    return load_trained(path, ema=ema, map_location=map_location), cli
+
+
+def _cli_config(path: str | os.PathLike[str], map_location: str | torch.device) -> dict[str, Any]:
+    cli = load_checkpoint(path, map_location=map_location)["config"].get("cli")
+    if not isinstance(cli, dict):
+        raise ValueError(f"{path} was not written by `python -m scoresde.cli train` (no SDE recorded)")
+    return cli
 
 
 def _sample(model: nn.Module, sde: SDE, args: argparse.Namespace, device: torch.device, seed: int,
@@ -209,7 +272,9 @@ def draw(samples: torch.Tensor, data: torch.Tensor, path: str | os.PathLike[str]
 
 
 def _add_sampling_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sampler", default="pc", choices=SAMPLERS.names, help=sampler_help())
+    p.add_argument("--sampler", default="pc", choices=SAMPLERS.names,
+                   help=sampler_help() + " (a flow-matching checkpoint: --sampler ode, --n-steps Heun steps of its "
+                        "velocity ODE)")
     p.add_argument("--predictor", default="euler", choices=PREDICTORS.names,
                    help="the step of the sde and pc samplers (a solver for additive noise, or a discrete chain)")
     p.add_argument("--corrector", default="langevin", choices=CORRECTORS.names, help="the corrector of the pc sampler")
@@ -218,6 +283,16 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-samples", type=int, default=2000, help="how many samples to draw")
     p.add_argument("--figure", default=None, help="write a figure of the samples (png, pdf, svg)")
     _add_progress_arg(p)
+
+
+#: ``--max-steps``' default: a longer ``--steps`` is refused with an estimate of its duration unless raised
+MAX_STEPS = 1_000_000
+
+
+def _add_max_steps_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-steps", type=int, default=MAX_STEPS,
+                   help="refuse a longer --steps, printing the estimated duration (one step is timed); raise it to "
+                        "confirm a long run")
 
 
 def _add_progress_arg(p: argparse.ArgumentParser) -> None:
@@ -254,6 +329,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--weighting", default="sigma2", choices=("sigma2", "likelihood"),
                    help="time weighting lambda(t) of the objective")
     t.add_argument("--steps", type=int, default=10000, help="optimiser steps")
+    _add_max_steps_arg(t)
     t.add_argument("--batch-size", type=int, default=512, help="points per step")
     t.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
     t.add_argument("--ema-decay", type=float, default=0.999,
@@ -297,6 +373,7 @@ def _add_train_score_parser(sub: Any) -> None:
     p.add_argument("--sigma", type=float, default=None, help="noise level of dsm")
     p.add_argument("--method", default=None, choices=("auto", "jvp", "vjp"), help="SSM path of ssm and ssm_vr")
     p.add_argument("--steps", type=int, default=2000, help="optimiser steps")
+    _add_max_steps_arg(p)
     p.add_argument("--batch-size", type=int, default=256, help="points per step (all ranks together)")
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     p.add_argument("--optimizer", default="adam", choices=OPTIMIZERS, help="optimiser")
@@ -351,25 +428,102 @@ def _record(path: Path, cli: dict[str, Any]) -> None:
     write_checkpoint(path, ckpt)
 
 
+class _SDELoss:
+    """``train``'s objective, :func:`scoresde.losses.sde_score_matching` on one SDE, as a loss callable whose
+    ``config`` (the SDE spec, the objective and its options) the checkpoint records and a resumed run must match."""
+
+    def __init__(self, spec: dict[str, Any], objective: str, weighting: str, n_projections: int) -> None:
+        self.sde = make_sde(spec)
+        self.objective, self.weighting, self.n_projections = objective, weighting, n_projections
+        self.config = {"sde": dict(spec), "objective": objective, "weighting": weighting,
+                       "n_projections": n_projections}
+        self.__qualname__ = ("flow_matching[linear]" if objective == "flow"
+                             else f"sde_score_matching[{spec['name']},{objective},{weighting}]")
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if self.objective == "flow":
+            return flow_matching(model, x, generator=generator)
+        return sde_score_matching(model, x, self.sde, objective="dsm" if self.objective == "dsm" else "ssm",
+                                  weighting=cast(Any, self.weighting), n_projections=self.n_projections,
+                                  variance_reduction=self.objective == "ssm-vr", generator=generator)
+
+
+def _check_model_size(digits: bool, hidden: int, depth: int, batch_size: int, device: torch.device) -> None:
+    """Refuse, before building anything, a network and batch that cannot fit in memory (an estimate: weights,
+    gradients, two Adam moments and the EMA, plus the activations a double backward keeps)."""
+    hidden = check_positive_int(hidden, "--hidden")
+    depth = check_positive_int(depth, "--depth")
+    batch = check_positive_int(batch_size, "--batch-size")
+    pixels = 64 if digits else 1
+    n_params = depth * hidden * hidden * (9 if digits else 1) + 8 * hidden
+    activations = batch * pixels * hidden * (depth + 2)
+    check_fits_memory(4 * (5 * n_params + 6 * activations),
+                      f"a network of --hidden {hidden} --depth {depth} trained on --batch-size {batch}", device)
+
+
+def _check_sample_size(n: int, event_shape: tuple[int, ...], device: torch.device) -> None:
+    """Refuse ``--n-samples`` that cannot fit (the samplers keep about 8 arrays of the samples' size)."""
+    n = check_positive_int(n, "--n-samples")
+    check_fits_memory(8 * 4 * n * math.prod(event_shape), f"--n-samples {n} of shape {event_shape}", device)
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} s"
+
+
+def _check_run_length(steps: int, max_steps: int, one_step: Callable[[], float]) -> None:
+    """Refuse ``--steps`` above ``--max-steps`` with the estimated duration (``one_step()`` times one step)."""
+    steps, limit = check_positive_int(steps, "--steps"), check_positive_int(max_steps, "--max-steps")
+    if steps > limit:
+        seconds = one_step()
+        raise ValueError(f"--steps {steps} exceeds --max-steps {limit}: at {seconds * 1e3:.3g} ms per step (one "
+                         f"step timed here) it would run about {_duration(steps * seconds)}; pass --max-steps "
+                         f"{steps} to confirm")
+
+
+def _time_one_step(model: nn.Module, data: Any, loss: Callable[..., torch.Tensor], batch_size: int,
+                   device: torch.device) -> float:
+    """Seconds of one loss evaluation and backward pass on a copy of ``model`` (the estimate of a step)."""
+    import copy
+
+    net = copy.deepcopy(model).to(device)
+    g = torch.Generator(device=device)
+    g.manual_seed(0)
+    x = data.sample(batch_size, generator=g, device=device)
+    t0 = time.perf_counter()
+    loss(net, x, g).backward()
+    return time.perf_counter() - t0
+
+
+def _check_outputs(args: argparse.Namespace, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
+    """No output overwrites an input or another output (symlinks followed); none lands among the committed
+    checkpoints, which only the ``checkpoints`` command rewrites."""
+    check_distinct_paths(inputs, outputs)
+    if not getattr(args, "committed", False):
+        for flag, path in outputs.items():
+            check_outside(path, CHECKPOINT_DIR, flag, "the committed checkpoints are rewritten only by "
+                          "`python -m scoresde.cli checkpoints`; write elsewhere")
+
+
 def _train(args: argparse.Namespace) -> dict[str, Any]:
     spec = _sde_spec(args)
-    sde = make_sde(spec)
     data_name = args.data or args.toy
-    toy = _dataset(data_name)
     objective, weighting = args.objective, args.weighting
     n_proj = check_positive_int(args.n_projections, "--n-projections")
-
-    def loss(model: nn.Module, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return sde_score_matching(model, x, sde, objective="dsm" if objective == "dsm" else "ssm",
-                                  weighting=weighting, n_projections=n_proj,
-                                  variance_reduction=objective == "ssm-vr", generator=generator)
-
-    loss.__qualname__ = f"sde_score_matching[{args.sde},{objective},{weighting}]"
-    init = torch.Generator().manual_seed(args.seed)  # the nets are float32 unless told otherwise, like the data
+    loss = _SDELoss(spec, objective, weighting, n_proj)
+    seed = check_seed(args.seed, "--seed")
+    _check_model_size(data_name == "digits", args.hidden, args.depth, args.batch_size, args.device)
+    toy = _dataset(data_name)
+    init = torch.Generator().manual_seed(seed)  # the nets are float32 unless told otherwise, like the data
     if data_name == "digits":
         model: nn.Module = TimeScoreConv(1, args.hidden, args.depth, generator=init)
     else:
         model = TimeScoreMLP(2, args.hidden, args.depth, generator=init)
+    _check_run_length(args.steps, args.max_steps,
+                      lambda: _time_one_step(model, toy, loss, args.batch_size, args.device))
     path = Path(args.checkpoint)
     warning = ema_warning(args.steps, args.ema_decay)
     if warning is not None:
@@ -379,7 +533,8 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
                    ema_decay=args.ema_decay, seed=args.seed, device=args.device, checkpoint_path=path,
                    resume=args.resume, progress=_progress(getattr(args, "progress", None)))
     seconds = time.perf_counter() - t0
-    cli = {"toy": data_name, "sde": spec, "objective": objective, "weighting": weighting,
+    cli = {"toy": data_name, "sde": None if objective == "flow" else spec, "objective": objective,
+           "weighting": weighting,
            "train_seconds": seconds, "device": str(args.device)}
     _record(path, cli)
     print(f"trained {args.steps} steps on {args.device} in {seconds:.1f} s; final loss "
@@ -417,6 +572,9 @@ def _device(text: str) -> torch.device:
 
 def _cmd_train(args: argparse.Namespace) -> torch.Tensor | None:
     _check_sampling_args(args)
+    _check_outputs(args, {}, {"--checkpoint": args.checkpoint, "--figure": args.figure})
+    if args.figure is not None:
+        _check_sample_size(args.n_samples, _event_shape({"toy": args.data or args.toy}), args.device)
     _train(args)
     return None if args.figure is None else _cmd_sample(args)
 
@@ -425,6 +583,7 @@ def _check_sampling_args(args: argparse.Namespace) -> None:
     """The sampling options of ``train`` and ``sample``, checked before any training or sampling."""
     check_positive_int(args.n_steps, "--n-steps")
     check_positive_int(args.n_samples, "--n-samples")
+    check_snr(args.snr, "--snr")
     for path, flag in ((args.figure, "--figure"), (getattr(args, "out", None), "--out")):
         if path is not None:
             check_writable_file(path, flag)
@@ -435,15 +594,23 @@ def _cmd_sample(args: argparse.Namespace) -> torch.Tensor:
     if args.command == "sample" and args.figure is None and args.out is None:
         raise SystemExit("sample: give --figure and/or --out (where the samples go)")
     out = getattr(args, "out", None)
+    if args.command == "sample":
+        _check_outputs(args, {"--checkpoint": args.checkpoint}, {"--figure": args.figure, "--out": out})
     device = torch.device(args.device)
-    model, sde, cli = load_score_model(args.checkpoint, map_location=device)
-    seed = getattr(args, "seed", 1)
-    x = _sample(model, sde, args, device, seed + 1, _event_shape(cli))
+    seed = check_seed(getattr(args, "seed", 1), "--seed") % (2**63 - 2)  # the sampler and the data use seed + 1, + 2
+    if _cli_config(args.checkpoint, device).get("objective") == "flow":
+        _check_sample_size(args.n_samples, _event_shape(_cli_config(args.checkpoint, device)), device)
+        x, cli = _sample_flow(args, device, seed + 1)
+    else:
+        model, sde, cli = load_score_model(args.checkpoint, map_location=device)
+        _check_sample_size(args.n_samples, _event_shape(cli), device)
+        x = _sample(model, sde, args, device, seed + 1, _event_shape(cli))
     if args.figure is not None:
         g = torch.Generator(device=device)
         g.manual_seed(seed + 2)
         data = _dataset(cli["toy"]).sample(args.n_samples, generator=g)
-        title = f"{cli['sde']['name'].upper()} SDE, {cli['objective'].upper()}, sampler {args.sampler}"
+        title = ("flow matching, Heun on the velocity ODE" if cli["sde"] is None
+                 else f"{cli['sde']['name'].upper()} SDE, {cli['objective'].upper()}, sampler {args.sampler}")
         draw(x, data, args.figure, title)
         print(f"figure {args.figure}")
     if out is not None:
@@ -452,15 +619,34 @@ def _cmd_sample(args: argparse.Namespace) -> torch.Tensor:
     return x
 
 
+def _sample_flow(args: argparse.Namespace, device: torch.device, seed: int) -> tuple[torch.Tensor, dict[str, Any]]:
+    """Samples of a flow-matching checkpoint: ``--n-steps`` Heun steps of the velocity ODE (``--sampler ode``)."""
+    if args.sampler != "ode":
+        raise ValueError(f"--sampler {args.sampler}: a flow-matching checkpoint has no SDE; use --sampler ode "
+                         "(Heun on the velocity ODE, --n-steps steps)")
+    model, cli = load_velocity_model(args.checkpoint, map_location=device)
+    g = torch.Generator(device=device)
+    g.manual_seed(seed)
+    pred = Prediction(model, LinearPath(), "flow")
+    return flow_sample(pred, (args.n_samples, *_event_shape(cli)), n_steps=args.n_steps, method="heun",
+                       generator=g, device=device), cli
+
+
 def _cmd_train_score(args: argparse.Namespace) -> TrainResult:
+    _check_outputs(args, {}, {"--checkpoint": args.checkpoint})
+    seed = check_seed(args.seed, "--seed")
+    _check_model_size(False, args.hidden, args.depth, args.batch_size, args.device)
     rank, _, _ = init_distributed(args.backend)
-    model = ScoreMLP(2, args.hidden, args.depth, generator=torch.Generator().manual_seed(args.seed))
+    model = ScoreMLP(2, args.hidden, args.depth, generator=torch.Generator().manual_seed(seed))
     loss_kwargs: dict[str, Any] = {"sigma": args.sigma} if args.sigma is not None else {}
     if args.method is not None:
         loss_kwargs["method"] = args.method
+    toy = make_toy(args.data)
+    _check_run_length(args.steps, args.max_steps, lambda: _time_one_step(
+        model, toy, resolve_loss(args.loss, **loss_kwargs), args.batch_size, args.device))
     try:
         result = train(
-            model, make_toy(args.data), args.loss, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+            model, toy, args.loss, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
             optimizer=args.optimizer, loss_kwargs=loss_kwargs, ema_decay=args.ema_decay, grad_clip=args.grad_clip,
             seed=args.seed, device=args.device, checkpoint_path=args.checkpoint,
             checkpoint_every=args.checkpoint_every, resume=args.resume,
@@ -490,7 +676,9 @@ def _cmd_checkpoints(args: argparse.Namespace) -> None:
                 print(f"{name}: {result.step} steps, final loss {result.losses[-1]:.4g}")
             else:
                 flag = "--progress" if progress else "--no-progress"
-                _cmd_train(_parser().parse_args([*committed_argv(name, out, args.steps), flag]))
+                nested = _parser().parse_args([*committed_argv(name, out, args.steps), flag])
+                nested.committed = True  # the one command that may rewrite the committed checkpoints
+                _cmd_train(nested)
             print(f"{name}: {time.process_time() - t0:.0f} s CPU time -> {out / name}.pt")
     finally:
         torch.set_num_threads(threads)

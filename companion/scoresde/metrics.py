@@ -23,13 +23,27 @@ The pooled :math:`(n+m)\times(n+m)` kernel matrix is formed once; every permutat
 matrix products with label vectors, so :math:`B` permutations cost :math:`O(B(n+m)^2)` arithmetic and no
 extra kernel evaluations. Memory is :math:`(n+m)^2` numbers: a few thousand points per sample is the
 intended size.
+
+Two more questions a generative model's samples must answer (chapter 7, reused in chapter 9):
+
+* **Are they copies?** :func:`copying_test`, in the spirit of the three-sample test of Meehan, Chaudhuri &
+  Dasgupta (2020): the share of samples whose nearest neighbour among training points :math:`T` and held-out real
+  points :math:`H` is a training point is :math:`f_0=|T|/(|T|+|H|)` in expectation for a model that does not
+  copy (the references are exchangeable), and near 1 for one that returns training points, noisy or not;
+  :math:`z=(\hat f-f_0)/\sqrt{f_0(1-f_0)/n}` (chapter 7).
+* **How far is their distribution?** :func:`frechet_distance` is the Fréchet distance (the squared 2-Wasserstein
+  distance) between the Gaussians with the two sets' means and covariances,
+  :math:`\|\mu_a-\mu_b\|^2+\operatorname{tr}\big(\Sigma_a+\Sigma_b-2(\Sigma_a^{1/2}\Sigma_b\Sigma_a^{1/2})^{1/2}\big)`
+  (chapter 7), computed in features such as the hidden layer of a classifier (:func:`classifier_features`), as the
+  FID does with an Inception network.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
@@ -50,6 +64,10 @@ __all__ = [
     "energy_distance",
     "mmd2",
     "permutation_test",
+    "CopyingResult",
+    "copying_test",
+    "frechet_distance",
+    "classifier_features",
 ]
 
 Statistic = Literal["energy", "mmd"]
@@ -236,3 +254,145 @@ def permutation_test(
     p = (1 + int((null >= obs).sum())) / (1 + B)
     threshold = float(torch.quantile(null.double(), 1 - alpha))
     return PermutationResult(float(obs), threshold, p, alpha, B)
+
+
+@dataclass(frozen=True)
+class CopyingResult:
+    r"""The outcome of :func:`copying_test`.
+
+    Attributes:
+        fraction_closer_to_train: :math:`\hat f`, the share of samples whose nearest reference point is a training
+            point (ties count ½).
+        expected: :math:`f_0=m_T/(m_T+m_H)`, its expectation for samples that do not copy.
+        se: the standard error :math:`\sqrt{f_0(1-f_0)/n}` of :math:`\hat f` without copying.
+        z: :math:`(\hat f-f_0)/\mathrm{se}`; large and positive when the samples sit next to training points.
+        median_ratio: median distance of the samples to the training set over that of the held-out points (a
+            descriptive number: noise added to copies raises it, so it cannot detect noisy copies).
+        n_samples: :math:`n`.
+    """
+
+    fraction_closer_to_train: float
+    expected: float
+    se: float
+    z: float
+    median_ratio: float
+    n_samples: int
+
+
+def copying_test(samples: torch.Tensor, train: torch.Tensor, heldout: torch.Tensor) -> CopyingResult:
+    r"""A data-copying test in the spirit of Meehan, Chaudhuri & Dasgupta (2020) (chapter 7).
+
+    For each sample :math:`q_i` it asks whether its nearest neighbour among the pooled reference points
+    :math:`T\cup H` (training points and held-out real points) is a training point. If the samples do not copy,
+    each :math:`q_i` is independent of the references, which are exchangeable, so its nearest one is a training
+    point with probability :math:`f_0=m_T/(m_T+m_H)`; the share :math:`\hat f` then has mean :math:`f_0` and standard
+    error :math:`\sqrt{f_0(1-f_0)/n}`, and :math:`z=(\hat f-f_0)/\mathrm{se}` is of order one. A model that returns
+    training points, even with noise added, keeps each sample next to its source: :math:`\hat f	o1`. (Comparing
+    only the distances to :math:`T` of samples and of held-out points, as the Mann–Whitney form of Meehan et al.
+    does, misses noisy copies: the noise moves them away from every point.) Equal sizes :math:`m_T=m_H` give
+    :math:`f_0=	frac12`.
+
+    Args:
+        samples: generated points, shape ``(n, *event)``, ``n >= 2``.
+        train: the training points :math:`T` (all of them, or a random subset), shape ``(m_T, *event)``; on the
+            scale of the data the model was trained on (e.g. dequantised), or the distances are biased.
+        heldout: real points not used in training, on the same scale, shape ``(m_H, *event)``.
+
+    Returns:
+        A :class:`CopyingResult`; distances are Euclidean, computed in float64.
+    """
+    for name, z in (("samples", samples), ("train", train), ("heldout", heldout)):
+        check_tensor(z, name, min_dim=2)
+    check_same_device(("samples", samples), ("train", train), ("heldout", heldout))
+    if not samples.shape[1:] == train.shape[1:] == heldout.shape[1:]:
+        raise ValueError(f"samples, train and heldout must hold points of the same shape, got {tuple(samples.shape[1:])}, "
+                         f"{tuple(train.shape[1:])} and {tuple(heldout.shape[1:])}")
+    if samples.shape[0] < 2:
+        raise ValueError(f"samples needs at least 2 points, got {samples.shape[0]}")
+    q, T, H = samples.double(), train.double(), heldout.double()
+    d_qT = pairwise_distances(q, T).min(1).values
+    d_qH = pairwise_distances(q, H).min(1).values
+    d_HT = pairwise_distances(H, T).min(1).values
+    n, f0 = q.shape[0], T.shape[0] / (T.shape[0] + H.shape[0])
+    f = float(((d_qT < d_qH).double() + 0.5 * (d_qT == d_qH).double()).mean())
+    se = math.sqrt(f0 * (1 - f0) / n)
+    return CopyingResult(fraction_closer_to_train=f, expected=f0, se=se, z=(f - f0) / se,
+                         median_ratio=float(d_qT.median() / d_HT.median()), n_samples=n)
+
+
+def _sqrt_psd(a: torch.Tensor) -> torch.Tensor:
+    """Symmetric square root of a symmetric positive semi-definite matrix (eigenvalues below 0 by rounding: 0)."""
+    w, v = torch.linalg.eigh((a + a.T) / 2)
+    return (v * w.clamp(min=0).sqrt()) @ v.T
+
+
+def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
+    r"""Fréchet distance between the Gaussians fitted to two feature sets (chapter 7):
+    :math:`\|\mu_a-\mu_b\|^2+\operatorname{tr}\Sigma_a+\operatorname{tr}\Sigma_b
+    -2\operatorname{tr}(\Sigma_a^{1/2}\Sigma_b\Sigma_a^{1/2})^{1/2}`.
+
+    The means and the unbiased covariances are computed in float64; the matrix square roots come from symmetric
+    eigendecompositions (:math:`\Sigma_a^{1/2}\Sigma_b\Sigma_a^{1/2}` is symmetric positive semi-definite and has the
+    eigenvalues of :math:`\Sigma_a\Sigma_b`), with rounding-negative eigenvalues set to 0, so no complex parts arise.
+
+    Args:
+        features_a: shape ``(n, k)``, ``n >= 2``.
+        features_b: shape ``(m, k)``, ``m >= 2``, same ``k`` and device.
+
+    Returns:
+        The distance (a float; the square of a 2-Wasserstein distance, 0 for identical sets up to rounding).
+    """
+    check_tensor(features_a, "features_a", ndim=2)
+    check_tensor(features_b, "features_b", ndim=2)
+    check_same_device(("features_a", features_a), ("features_b", features_b))
+    if features_a.shape[1] != features_b.shape[1]:
+        raise ValueError(f"features_a and features_b must have the same number of features, got "
+                         f"{features_a.shape[1]} and {features_b.shape[1]}")
+    for name, f in (("features_a", features_a), ("features_b", features_b)):
+        if f.shape[0] < 2:
+            raise ValueError(f"{name} needs at least 2 rows for a covariance, got {f.shape[0]}")
+    a, b = features_a.double(), features_b.double()
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = torch.cov(a.T).reshape(a.shape[1], a.shape[1]), torch.cov(b.T).reshape(b.shape[1], b.shape[1])
+    root_a = _sqrt_psd(cov_a)
+    cross = _sqrt_psd(root_a @ cov_b @ root_a)
+    return float((mu_a - mu_b).square().sum() + torch.trace(cov_a) + torch.trace(cov_b) - 2 * torch.trace(cross))
+
+
+_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": torch.relu,
+    "tanh": torch.tanh,
+    "logistic": torch.sigmoid,
+    "identity": lambda h: h,
+}
+
+
+def classifier_features(classifier: Any, x: torch.Tensor) -> torch.Tensor:
+    r"""The last hidden layer of a fitted scikit-learn ``MLPClassifier`` (chapter 7's digit judge) at the images
+    ``x``: :math:`h_{l+1}=\phi(h_lW_l+b_l)`, :math:`h_0` the flattened images, in float64 (features for
+    :func:`frechet_distance`).
+
+    Args:
+        classifier: a fitted ``sklearn.neural_network.MLPClassifier`` (its ``coefs_``, ``intercepts_`` and
+            ``activation`` are read; nothing of scikit-learn is imported).
+        x: images, shape ``(n, *event)`` with ``prod(event)`` the classifier's number of inputs. Pass them as the
+            classifier sees them (chapter 7 clips samples to :math:`[-1,1]` before judging them).
+
+    Returns:
+        Shape ``(n, width)`` of the last hidden layer, float64, on ``x``'s device.
+    """
+    coefs, intercepts = getattr(classifier, "coefs_", None), getattr(classifier, "intercepts_", None)
+    activation = getattr(classifier, "activation", None)
+    if not isinstance(coefs, list) or not isinstance(intercepts, list) or len(coefs) < 2 \
+            or len(coefs) != len(intercepts) or activation not in _ACTIVATIONS:
+        raise TypeError("classifier must be a fitted scikit-learn MLPClassifier with at least one hidden layer "
+                        f"(coefs_, intercepts_ and activation in {sorted(_ACTIVATIONS)}), got {type(classifier).__name__}")
+    check_tensor(x, "x", min_dim=2)
+    h = x.reshape(x.shape[0], -1).double()
+    if h.shape[1] != coefs[0].shape[0]:
+        raise ValueError(f"x has {h.shape[1]} values per point, the classifier takes {coefs[0].shape[0]}")
+    phi = _ACTIVATIONS[activation]
+    for W, b in zip(coefs[:-1], intercepts[:-1]):
+        h = phi(h @ torch.as_tensor(W, dtype=torch.float64, device=h.device)
+                + torch.as_tensor(b, dtype=torch.float64, device=h.device))
+    return h

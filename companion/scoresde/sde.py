@@ -60,6 +60,7 @@ from ._checks import (
     check_shape,
     check_tensor,
     check_time,
+    check_time_between,
     draw_device,
 )
 from ._registry import Registry
@@ -107,7 +108,7 @@ def register_sde(name: str) -> Callable[[type[SDE]], type[SDE]]:
 def _time(t: Any, x: torch.Tensor) -> torch.Tensor:
     """``t`` as a tensor of shape ``(batch,)`` with ``x``'s dtype and device."""
     if not isinstance(t, torch.Tensor):
-        t = torch.as_tensor(float(t), dtype=x.dtype, device=x.device)
+        t = torch.as_tensor(float(check_time(t, "t", minimum=-math.inf)), dtype=x.dtype, device=x.device)
     if t.ndim == 0:
         t = t.expand(x.shape[0])
     elif t.shape != (x.shape[0],):
@@ -300,7 +301,7 @@ class SDE(abc.ABC):
         device: torch.device | str | None,
     ) -> torch.Tensor:
         device = draw_device(generator, device, dtype)
-        shape = check_shape(shape)
+        shape = check_shape(shape, dtype=dtype, device=device)  # refused before allocation if it cannot fit
         return std * torch.randn(shape, generator=generator, dtype=dtype, device=device)
 
     # ------------------------------------------------------------------ discrete chain
@@ -316,6 +317,7 @@ class SDE(abc.ABC):
             ``x``'s shape for ``"none"``).
         """
         dt = check_positive_float(dt, "dt")
+        check_time_between(t, 0.0, self.T)
         f = self.f(x, t) * dt
         if self.noise_type == "none":
             return f, torch.zeros_like(x)
@@ -693,6 +695,7 @@ class VPSDE(SDE):
         r"""The DDPM chain :math:`x_{i+1} = \sqrt{1-\beta_i}\,x_i + \sqrt{\beta_i}\,z_i`:
         :math:`f_i = (\sqrt{1-\beta_i}-1)\,x`, :math:`G_i = \sqrt{\beta_i}` with :math:`\beta_i` of
         :meth:`discrete_beta` (score_sde's ``VPSDE.discretize``)."""
+        check_time_between(t, 0.0, self.T)
         beta = self.discrete_beta(t, dt, x)
         return (as_column(torch.sqrt(1 - beta), x) - 1) * x, beta.sqrt()
 
@@ -787,6 +790,7 @@ class VESDE(SDE):
         r"""The SMLD chain :math:`x_{i+1} = x_i + \sqrt{\sigma_{i+1}^2-\sigma_i^2}\,z_i`: :math:`f_i = 0`,
         :math:`G_i = \sqrt{\sigma_i^2-\sigma_{i-1}^2}` with the levels of :meth:`discrete_sigmas`
         (score_sde's ``VESDE.discretize``)."""
+        check_time_between(t, 0.0, self.T)
         sigma, prev = self.discrete_sigmas(t, dt, x)
         return torch.zeros_like(x), torch.sqrt(sigma.square() - prev.square())
 

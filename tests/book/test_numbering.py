@@ -36,7 +36,7 @@ def numbering_problems(chapter: int, html: str, ids_by_label: dict[str, str]) ->
     return problems
 
 
-IDS = {ex.label: eid for eid, ex in _REGISTRY.items()}
+IDS = {label: ex.exercise_id for label, ex in _REGISTRY.items()}
 
 
 def test_the_check_fails_on_book_wide_numbers():

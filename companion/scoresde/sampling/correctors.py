@@ -19,8 +19,8 @@ import torch
 from .._checks import (
     as_column,
     check_bool,
-    check_positive_float,
     check_positive_int,
+    check_snr,
 )
 from ..sde import SDE, VPSDE, ReverseSDE
 from ..solvers import Corrector
@@ -52,7 +52,7 @@ class LangevinCorrector(Corrector):
     name = "langevin"
 
     def __init__(self, snr: float = 0.16, n_steps: int = 1, alpha_factor: bool = False) -> None:
-        self.snr = check_positive_float(snr, "snr")
+        self.snr = check_snr(snr, "snr")
         self.n_steps = check_positive_int(n_steps, "n_steps")
         self.alpha_factor = check_bool(alpha_factor, "alpha_factor")
 

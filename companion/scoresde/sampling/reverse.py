@@ -48,6 +48,7 @@ from .._checks import (
     check_output_like,
     check_positive_float,
     check_positive_int,
+    check_snr,
     check_steps,
     check_tensor,
     draw_device,
@@ -105,6 +106,15 @@ def _start(
         check_positive_int(s, "each entry of shape")
     device = draw_device(generator, device, dtype)
     return sde.prior_sample(shape, generator=generator, dtype=dtype, device=device)
+
+
+#: a sampler's state beyond this many times the larger of 1 and its start's largest entry has left every
+#: plausible scale of the samples (a corrector's step or a score that blew up): a DivergenceError naming the step
+PLAUSIBLE_SCALE = 1e6
+
+
+def _bound(x: torch.Tensor) -> float:
+    return PLAUSIBLE_SCALE * max(1.0, float(x.detach().abs().max()))
 
 
 def _check_score(score_fn: ScoreFn, x: torch.Tensor, sde: SDE) -> None:
@@ -165,7 +175,8 @@ def reverse_sde_sample(
     _check_score(score_fn, x, sde)
     ts = torch.tensor([sde.T, eps], dtype=torch.float64)
     dt = (sde.T - eps) / n_steps
-    return solve(sde.reverse(score_fn), x, ts, method=solver, dt=dt, generator=generator, progress=progress)[-1]
+    return solve(sde.reverse(score_fn), x, ts, method=solver, dt=dt, generator=generator, progress=progress,
+                 max_abs=_bound(x))[-1]
 
 
 def predictor_corrector_sample(
@@ -244,7 +255,7 @@ def predictor_corrector_sample(
     n_steps = check_steps(check_positive_int(n_steps, "n_steps"), "n_steps")
     n_corrector = check_positive_int(n_corrector, "n_corrector", minimum=0)
     check_steps(n_steps * (n_corrector + 1), "n_steps * (n_corrector + 1)")
-    snr = check_positive_float(snr, "snr")
+    snr = check_snr(snr, "snr")
     check_bool(alpha_factor, "alpha_factor")
     corrector_cls = CORRECTORS.lookup(corrector, "corrector")
     fix = corrector_cls(snr=snr, n_steps=n_corrector, alpha_factor=alpha_factor) if n_corrector else None
@@ -258,7 +269,7 @@ def predictor_corrector_sample(
     counted = _CountedScore(score_fn)
     ts = torch.tensor([sde.T, eps], dtype=torch.float64)
     out = solve(sde.reverse(counted), x, ts, method=solver, dt=(sde.T - eps) / n_steps,
-                generator=generator, progress=progress, corrector=fix, denoise=denoise)[-1]
+                generator=generator, progress=progress, corrector=fix, denoise=denoise, max_abs=_bound(x))[-1]
     return (out, counted.calls) if return_nfe else out
 
 
@@ -341,7 +352,8 @@ def probability_flow_sample(
             out = dopri5(field, x, sde.T, eps, rtol=rtol, atol=atol, advice="check score_fn, or raise eps")
     else:
         ts = torch.tensor([sde.T, eps], dtype=torch.float64)
-        out = solve(flow, x, ts, method=method, dt=(sde.T - eps) / n_steps, progress=progress)[-1]
+        out = solve(flow, x, ts, method=method, dt=(sde.T - eps) / n_steps, progress=progress,
+                    max_abs=_bound(x))[-1]
     return (out, counted.calls) if return_nfe else out
 
 

@@ -18,6 +18,7 @@ import torch
 from .._checks import (
     DivergenceError,
     check_bool,
+    check_fits_memory,
     check_generator,
     check_output_like,
     check_positive_float,
@@ -90,6 +91,7 @@ def solve(
     max_steps: int | None = None,
     corrector: Corrector | None = None,
     denoise: bool = False,
+    max_abs: float | None = None,
 ) -> torch.Tensor:
     r"""Solve :math:`\mathrm dx = f\,\mathrm dt + G\,\mathrm dW` from ``x0`` at ``ts[0]`` and return the states at ``ts``.
 
@@ -122,6 +124,8 @@ def solve(
             drawn before the step's increment).
         denoise: take the last step without its noise (:math:`\Delta W = 0`; the increment is still drawn),
             score_sde's ``denoise``: the last step's mean.
+        max_abs: a state with an entry beyond this magnitude counts as diverged, like NaN (the samplers pass a
+            bound far above any plausible scale of their samples); ``None``: only non-finite values.
 
     Returns:
         The states at ``ts``, shape ``(len(ts), *x0.shape)``, on ``x0``'s device (not differentiable).
@@ -131,7 +135,8 @@ def solve(
         ValueError: bad shapes (``x0`` vs ``g``'s output or ``bm``), times that are not strictly monotone or
             that run against the SDE's direction, ``dt <= 0``, mixed devices, a method that does not apply
             to the SDE's noise or calculus, a drift whose shape or dtype changes, more steps than ``max_steps``.
-        DivergenceError: non-finite values produced mid-solve (naming the step).
+        DivergenceError: non-finite values (or, with ``max_abs``, values beyond it) produced mid-solve (naming
+            the step).
     """
     if not isinstance(sde, SDE):
         raise TypeError(f"sde must be a scoresde.sde.SDE, got {type(sde).__name__}")
@@ -158,8 +163,11 @@ def solve(
                          "bm=BrownianPath.sample(..., levy_area=True) (or omit bm)")
     check_generator(generator, x0.device)
     check_steps(grid.numel() - 1, "the number of steps", max_steps)
+    check_fits_memory(len(record) * x0.numel() * x0.element_size(),
+                      f"the {len(record)} output states of shape {tuple(x0.shape)}", x0.device)
+    bound = math.inf if max_abs is None else check_positive_float(max_abs, "max_abs")
     return _run(sde, solver, corrector, x0, grid, record, _Increments(sde, x0, bm, generator, solver.levy_area),
-                generator, progress, denoise)
+                generator, progress, denoise, bound)
 
 
 def _from_torchsde(bm: Any, grid_out: torch.Tensor, dt: float | None, solver: Solver,
@@ -211,7 +219,8 @@ def _grid(
     if dt is not None:
         dt = check_positive_float(dt, "dt")
         span = float(torch.diff(grid_out).abs().sum())
-        check_steps(math.ceil(span / dt) + grid_out.numel(), f"the grid for dt={dt:g}", max_steps)
+        n = span / dt  # inf for a denormal dt: refused as too many steps, not an OverflowError
+        check_steps(math.ceil(min(n, 1e30)) + grid_out.numel(), f"the grid for dt={dt:g}", max_steps)
         return _refine_grid(grid_out, dt)
     return grid_out, list(range(grid_out.numel()))
 
@@ -219,6 +228,7 @@ def _grid(
 def _run(
     sde: SDE, solver: Solver, corrector: Corrector | None, x0: torch.Tensor, grid: torch.Tensor,
     record: list[int], increment: _Increments, generator: torch.Generator | None, progress: bool, denoise: bool,
+    bound: float = math.inf,
 ) -> torch.Tensor:
     """The stepping loop: corrector at t_k, increment, solver step; states kept at the ``record`` indices."""
     hs = torch.diff(grid).tolist()
@@ -243,13 +253,15 @@ def _run(
                 inc = inc.zero()
             x = solver.step(stepped, x, t, h, inc, t_dev[k + 1].expand(batch))
             check_same_shape_dtype(x, x0, f"the state after step {k} ({solver.name!r})")
-            finite[k] = torch.isfinite(x).all()
+            finite[k] = torch.isfinite(x).all() if bound == math.inf else x.abs().amax() <= bound
             bar.update(1)
             if k + 1 == record[next_out]:
                 if not bool(finite[checked : k + 1].all()):
                     bad = checked + int((~finite[checked : k + 1]).nonzero()[0])
+                    what = "non-finite values (NaN or inf)" + ("" if bound == math.inf else
+                                                                  f" or values beyond |x| = {bound:.3g}")
                     raise DivergenceError(
-                        f"non-finite values (NaN or inf) appeared at step {bad} of {n_steps} "
+                        f"{what} appeared at step {bad} of {n_steps} "
                         f"(t = {grid[bad].item():.6g} -> {grid[bad + 1].item():.6g}, method {solver.name!r}); "
                         "the step may be too large for this SDE, or f, g or the score produced them"
                     )
