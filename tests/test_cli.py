@@ -142,7 +142,9 @@ def test_committed_checkpoints_match_their_command_and_sample_well(name):
     assert f"--objective {info['objective']}" in cmd and isinstance(sde, VPSDE)
     assert ckpt["config"]["batch_size"] == 512 and ckpt["config"]["seed"] == 0
     if info["objective"] == "dsm":
-        x = cli._sample(model, sde, "ode", 500, 1, 0.16, torch.device("cpu"), 0, False)
+        args = cli._parser().parse_args(["sample", "--checkpoint", str(path), "--sampler", "ode",
+                                         "--n-samples", "500", "--n-steps", "1"])
+        x = cli._sample(model, sde, args, torch.device("cpu"), 0)
         data = eight_gaussians().sample(500, generator=torch.Generator().manual_seed(1))
         assert not permutation_test(x, data, alpha=0.01, generator=torch.Generator().manual_seed(2)).reject
 

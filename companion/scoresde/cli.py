@@ -41,6 +41,7 @@ anything is built.
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import os
 import shlex
@@ -54,7 +55,6 @@ import torch
 from torch import nn
 
 from ._checks import (
-    check_choice,
     check_distinct_paths,
     check_fits_memory,
     check_outside,
@@ -68,9 +68,9 @@ from .data import TOY_NAMES, Digits, make_toy
 from .density import DENSITY_OBJECTIVES, NICE, DensityScore, EnergyMLP, objective_loss
 from .losses import flow_matching, sde_score_matching
 from .nets import ScoreMLP, TimeScoreConv, TimeScoreMLP
-from .sampling import LinearPath, Prediction, flow_sample
-from .sampling.reverse import predictor_corrector_sample, probability_flow_sample, reverse_sde_sample
-from .sde import SDE, VESDE, VPSDE, SubVPSDE
+from .sampling import CORRECTORS, PREDICTORS, SAMPLERS, LinearPath, Prediction, flow_sample
+from .sampling.registry import sampler_help
+from .sde import SDE, SDES
 from .train import (
     LOSS_NAMES,
     OPTIMIZERS,
@@ -83,12 +83,10 @@ from .train import (
     write_checkpoint,
 )
 
-__all__ = ["SDE_NAMES", "SAMPLERS", "DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "CH08_COMMANDS",
-           "CH09_COMMANDS", "CHECKPOINT_RUNS", "load_velocity_model",
+__all__ = ["DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "CH08_COMMANDS", "CH09_COMMANDS",
+           "CHECKPOINT_RUNS", "load_velocity_model",
            "make_sde", "load_score_model", "image_grid", "draw", "ema_warning", "committed_argv", "main"]
 
-SDE_NAMES: tuple[str, ...] = ("vp", "subvp", "ve")
-SAMPLERS: tuple[str, ...] = ("sde", "pc", "ode")
 
 #: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch05_*.pt`` (CPU, seed 0).
 CH05_COMMANDS: dict[str, str] = {
@@ -187,19 +185,26 @@ def _event_shape(cli: dict[str, Any]) -> tuple[int, ...]:
 def make_sde(spec: dict[str, Any]) -> SDE:
     """Build an SDE from a plain spec, e.g. ``{"name": "vp", "beta_min": 0.1, "beta_max": 20.0}``.
 
-    Names: ``"vp"`` (:class:`~scoresde.sde.VPSDE`), ``"subvp"`` (:class:`~scoresde.sde.SubVPSDE`), both with
-    ``beta_min``, ``beta_max``; ``"ve"`` (:class:`~scoresde.sde.VESDE`) with ``sigma_min``, ``sigma_max``.
+    ``name`` is one of :data:`scoresde.sde.SDES` (``"vp"``, ``"subvp"``, ``"ve"``...); the other entries are
+    keyword arguments of that class's constructor (e.g. ``beta_min``, ``beta_max`` or ``sigma_min``,
+    ``sigma_max``, and ``T``).
     """
     if not isinstance(spec, dict) or "name" not in spec:
         raise ValueError(f"an SDE spec is a dict with a 'name' entry, got {spec!r}")
     kwargs = dict(spec)
-    name = check_choice(kwargs.pop("name"), "sde", SDE_NAMES)
-    cls = {"vp": VPSDE, "subvp": SubVPSDE, "ve": VESDE}[name]
-    allowed = {"ve": {"sigma_min", "sigma_max", "T"}}.get(name, {"beta_min", "beta_max", "T"})
-    unknown = sorted(set(kwargs) - allowed)
+    name = kwargs.pop("name")
+    cls = SDES.lookup(name, "sde")
+    allowed = _sde_parameters(cls)
+    unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
         raise ValueError(f"sde {name!r} does not take {unknown}; it takes {sorted(allowed)}")
     return cls(**kwargs)
+
+
+def _sde_parameters(cls: type[SDE]) -> tuple[str, ...]:
+    """The keyword parameters of an SDE class's constructor, in order."""
+    return tuple(n for n, p in inspect.signature(cls).parameters.items()
+                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
 
 
 def load_score_model(
@@ -252,19 +257,16 @@ def _cli_config(path: str | os.PathLike[str], map_location: str | torch.device) 
     return cli
 
 
-def _sample(model: nn.Module, sde: SDE, sampler: str, n: int, n_steps: int, snr: float, device: torch.device,
-            seed: int, progress: bool, event_shape: tuple[int, ...] = (2,)) -> torch.Tensor:
+def _sample(model: nn.Module, sde: SDE, args: argparse.Namespace, device: torch.device, seed: int,
+            event_shape: tuple[int, ...] = (2,)) -> torch.Tensor:
+    """Run the registered ``--sampler`` (:data:`scoresde.sampling.SAMPLERS`) with the sampling options."""
     g = torch.Generator(device=device)
     g.manual_seed(seed)
-    shape = (n, *event_shape)
+    sampler = SAMPLERS.lookup(args.sampler, "--sampler")
     with torch.no_grad():
-        if sampler == "sde":
-            return cast(torch.Tensor, reverse_sde_sample(sde, model, shape, n_steps=n_steps, generator=g,
-                                                         progress=progress))
-        if sampler == "pc":
-            return cast(torch.Tensor, predictor_corrector_sample(sde, model, shape, n_steps=n_steps, snr=snr,
-                                                                 generator=g, progress=progress))
-        return cast(torch.Tensor, probability_flow_sample(sde, model, shape, generator=g))
+        return sampler(sde, model, (args.n_samples, *event_shape), n_steps=args.n_steps, snr=args.snr,
+                       predictor=args.predictor, corrector=args.corrector, generator=g,
+                       progress=_progress(getattr(args, "progress", None)))
 
 
 def image_grid(images: torch.Tensor, ncols: int = 8, pad: int = 1) -> torch.Tensor:
@@ -308,9 +310,12 @@ def draw(samples: torch.Tensor, data: torch.Tensor, path: str | os.PathLike[str]
 
 
 def _add_sampling_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sampler", default="pc", choices=SAMPLERS,
-                   help="sde: reverse-SDE Euler-Maruyama; pc: predictor-corrector; ode: probability flow (dopri5; "
-                        "a flow-matching checkpoint: --n-steps Heun steps of its velocity ODE)")
+    p.add_argument("--sampler", default="pc", choices=SAMPLERS.names,
+                   help=sampler_help() + " (a flow-matching checkpoint: --sampler ode, --n-steps Heun steps of its "
+                        "velocity ODE)")
+    p.add_argument("--predictor", default="euler", choices=PREDICTORS.names,
+                   help="the step of the sde and pc samplers (a solver for additive noise, or a discrete chain)")
+    p.add_argument("--corrector", default="langevin", choices=CORRECTORS.names, help="the corrector of the pc sampler")
     p.add_argument("--n-steps", type=int, default=500, help="steps of the sde and pc samplers")
     p.add_argument("--snr", type=float, default=0.16, help="signal-to-noise ratio of the pc corrector")
     p.add_argument("--n-samples", type=int, default=2000, help="how many samples to draw")
@@ -350,7 +355,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--toy", default="eight_gaussians", choices=TOY_NAMES, help="2-D training data")
     t.add_argument("--data", default=None, choices=DATA_NAMES,
                    help="training data (overrides --toy); 'digits': 8x8 images with a convolutional score model")
-    t.add_argument("--sde", default="vp", choices=SDE_NAMES, help="forward SDE: variance preserving, sub-VP or exploding")
+    t.add_argument("--sde", default="vp", choices=SDES.names,
+                   help="forward SDE (" + ", ".join(f"{n}: {c.__name__}" for n, c in SDES.items()) + ")")
     t.add_argument("--beta-min", type=float, default=0.1, help="beta(0) of the vp and subvp SDEs")
     t.add_argument("--beta-max", type=float, default=20.0, help="beta(1) of the vp and subvp SDEs")
     t.add_argument("--sigma-min", type=float, default=0.01, help="sigma(0) of the ve SDE")
@@ -472,9 +478,9 @@ def _progress(flag: bool | None) -> bool:
 
 
 def _sde_spec(args: argparse.Namespace) -> dict[str, Any]:
-    if args.sde == "ve":
-        return {"name": "ve", "sigma_min": args.sigma_min, "sigma_max": args.sigma_max}
-    return {"name": args.sde, "beta_min": args.beta_min, "beta_max": args.beta_max}
+    """``{"name": --sde, ...}`` with the SDE's constructor parameters that the command line sets (e.g. --beta-min)."""
+    params = _sde_parameters(SDES.lookup(args.sde, "--sde"))
+    return {"name": args.sde, **{p: getattr(args, p) for p in params if hasattr(args, p)}}
 
 
 def _record(path: Path, cli: dict[str, Any]) -> None:
@@ -660,8 +666,7 @@ def _cmd_sample(args: argparse.Namespace) -> torch.Tensor:
     else:
         model, sde, cli = load_score_model(args.checkpoint, map_location=device)
         _check_sample_size(args.n_samples, _event_shape(cli), device)
-        x = _sample(model, sde, args.sampler, args.n_samples, args.n_steps, args.snr, device, seed + 1,
-                    _progress(getattr(args, "progress", None)), _event_shape(cli))
+        x = _sample(model, sde, args, device, seed + 1, _event_shape(cli))
     if args.figure is not None:
         g = torch.Generator(device=device)
         g.manual_seed(seed + 2)
