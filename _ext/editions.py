@@ -27,10 +27,12 @@ EDITIONS = {"both": None, "en": "lang-en", "zh-TW": "lang-zh"}
 LANGUAGE = {"both": "en", "en": "en", "zh-TW": "zh_TW"}
 # the edition links read as one choice of three (issue 28): the bilingual label is the language switch's own
 LABELS = {"en": "English", "zh-TW": "中文", "both": "EN + 中文"}
-# site roots relative to the repository root, as scripts/build-editions.sh lays them out
+# site roots relative to the repository root in the deployed layout (issue 29): the bilingual site at the root, each
+# single-language edition in a folder of it (scripts/build-editions.sh copies them there), so that the links work
+# when _build/html is served over http as it is deployed
 DEFAULT_ROOTS = {
-    "en": "_build/editions/en/_build/html",
-    "zh-TW": "_build/editions/zh-TW/_build/html",
+    "en": "_build/html/en",
+    "zh-TW": "_build/html/zh-TW",
     "both": "_build/html",
 }
 # the theme's and extensions' interface strings without a Traditional Chinese catalogue (pydata/sphinx-book theme,

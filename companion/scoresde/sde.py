@@ -63,8 +63,11 @@ from ._checks import (
     check_time_between,
     draw_device,
 )
+from ._registry import Registry
 
 __all__ = [
+    "SDES",
+    "register_sde",
     "check_forward_sde",
     "NOISE_TYPES",
     "SDE_TYPES",
@@ -84,6 +87,22 @@ NOISE_TYPES: tuple[str, ...] = ("scalar", "diagonal", "general", "none")
 SDE_TYPES: tuple[str, ...] = ("ito", "stratonovich")
 
 ScoreFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+#: the forward SDEs of diffusion models by name (``python -m scoresde.cli train --sde NAME``), each registered
+#: with :func:`register_sde` where it is defined; built from a spec by :func:`scoresde.cli.make_sde`
+SDES: Registry[type[SDE]] = Registry("SDE")
+
+
+def register_sde(name: str) -> Callable[[type[SDE]], type[SDE]]:
+    """Class decorator: register a forward SDE with a prior (a diffusion model's SDE) under ``name``."""
+
+    def add(cls: type[SDE]) -> type[SDE]:
+        if not (isinstance(cls, type) and issubclass(cls, SDE)):
+            raise TypeError(f"register_sde decorates an SDE subclass, got {cls!r}")
+        SDES.register(cls, name=name)
+        return cls
+
+    return add
 
 
 def _time(t: Any, x: torch.Tensor) -> torch.Tensor:
@@ -621,6 +640,7 @@ class GeometricBrownianMotion(SDE):
         return mean, mean.square() * torch.expm1(self.sigma**2 * t)
 
 
+@register_sde("vp")
 class VPSDE(SDE):
     r"""Variance-preserving SDE (Song et al., 2021; score_sde's parametrisation):
 
@@ -699,6 +719,7 @@ class VPSDE(SDE):
         return _gaussian_logp(z, 1.0)
 
 
+@register_sde("subvp")
 class SubVPSDE(VPSDE):
     r"""Sub-VP SDE (Song et al., 2021): :math:`\mathrm dx = -\tfrac12\beta(t)x\,\mathrm dt +
     \sqrt{\beta(t)(1-e^{-2\int_0^t\beta})}\,\mathrm dW`, with
@@ -718,6 +739,7 @@ class SubVPSDE(VPSDE):
         return as_column(lmc.exp(), x0) * x0, -torch.expm1(2 * lmc)
 
 
+@register_sde("ve")
 class VESDE(SDE):
     r"""Variance-exploding SDE (Song et al., 2021; score_sde's parametrisation):
 

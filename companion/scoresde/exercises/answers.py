@@ -8,7 +8,8 @@ notebooks'), and inserting an exercise renumbers aliases but changes no key. Fie
 * ``chapter``: the chapter whose notebook holds the exercise;
 * ``kind``: ``number`` | ``expression`` (one, or a list of them) | ``choice`` | ``code`` (its reference and hidden
   cases live in :mod:`scoresde.exercises.references`, under the same label);
-* ``stars`` (1 to 3) and ``type`` (numeric, symbolic, conceptual, coding): for ``scripts/problem_sets.py``;
+* ``type`` (numeric, symbolic, conceptual, coding): for ``scripts/problem_sets.py`` (the difficulty, ★ to ★★★, is
+  in the exercise's title in the notebook);
 * ``form``: (English, 繁體中文) what the student passes — shown with a malformed answer, never the answer;
 * ``hint``: (English, 繁體中文) shown with a wrong answer;
 * ``answer``: the expected answer, JSON then base64, so that opening this file does not spoil an exercise at a
@@ -31,7 +32,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-01-hutchinson-sigma": {
         "chapter": 1,
         "kind": "number",
-        "stars": 2,
         "type": "symbolic",
         "form": ("the bias E[vᵀAv] − tr A for A = [[1, 2], [3, 4]] and Σ_v = diag(2, 1/2), a number",
                  "A = [[1, 2], [3, 4]]、Σ_v = diag(2, 1/2) 時的偏差 E[vᵀAv] − tr A，一個數"),
@@ -43,7 +43,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-01-rademacher-variance": {
         "chapter": 1,
         "kind": "expression",
-        "stars": 3,
         "type": "symbolic",
         "form": ("Var(vᵀAv) for A = [[a, b], [b, c]] and Rademacher v, an expression in a, b, c",
                  "A = [[a, b], [b, c]] 且 v 為 Rademacher 向量時的 Var(vᵀAv)，以 a、b、c 表示的式子"),
@@ -55,7 +54,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-01-ism-gaussian-model": {
         "chapter": 1,
         "kind": "expression",
-        "stars": 2,
         "type": "symbolic",
         "form": ("the minimiser (a, b) of J_ISM(a, b), a pair [a, b] of expressions in mu and s",
                  "J_ISM(a, b) 的最小值點 (a, b)，以 mu 與 s 表示的一對式子 [a, b]"),
@@ -67,7 +65,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-01-rademacher-2x2": {
         "chapter": 1,
         "kind": "number",
-        "stars": 1,
         "type": "numeric",
         "form": ("Var(vᵀAv) for A = [[1, 2], [3, 4]] and Rademacher v, a number",
                  "A = [[1, 2], [3, 4]] 且 v 為 Rademacher 向量時的 Var(vᵀAv)，一個數"),
@@ -79,7 +76,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-01-logistic-constant": {
         "chapter": 1,
         "kind": "number",
-        "stars": 2,
         "type": "symbolic",
         "form": ("the constant J_ESM − J_ISM for standard logistic data, a number",
                  "標準羅吉斯資料的常數 J_ESM − J_ISM，一個數"),
@@ -91,7 +87,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-01-ism-facts": {
         "chapter": 1,
         "kind": "choice",
-        "stars": 1,
         "type": "conceptual",
         "form": ("one of the labels a, b, c, d",
                  "選項標籤 a、b、c、d 之一"),
@@ -103,7 +98,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-01-ssm-code": {
         "chapter": 1,
         "kind": "code",
-        "stars": 2,
         "type": "coding",
         "form": ("your function ssm_per_sample itself (the function, not its output)",
                  "你寫的函式 ssm_per_sample 本身（傳入函式，而不是它的輸出）"),
@@ -114,7 +108,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-02-dsm-bias": {
         "chapter": 2,
         "kind": "number",
-        "stars": 2,
         "type": "symbolic",
         "form": ("the ratio a*/(−1/s²) for s = 1 and σ = 0.5, a number",
                  "s = 1、σ = 0.5 時的比值 a*/(−1/s²)，一個數"),
@@ -126,7 +119,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-02-rademacher": {
         "chapter": 2,
         "kind": "number",
-        "stars": 2,
         "type": "coding",
         "form": ("how many times larger Var(vᵀAv) is with Gaussian probes than with Rademacher probes, for "
                  "A = [[2, 1], [1, 2]], a number",
@@ -140,7 +132,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-02-ema-memory": {
         "chapter": 2,
         "kind": "number",
-        "stars": 1,
         "type": "numeric",
         "form": ("part (b): the weight β^500 of θ_0 for β = 0.999, a number",
                  "(b) 小題：β = 0.999 時 θ_0 的權重 β^500，一個數"),
@@ -152,7 +143,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-02-two-mode-score": {
         "chapter": 2,
         "kind": "expression",
-        "stars": 2,
         "type": "symbolic",
         "form": ("the score (log p)'(x), an expression in x and m",
                  "分數 (log p)'(x)，以 x 與 m 表示的式子"),
@@ -164,7 +154,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-02-ula-variance": {
         "chapter": 2,
         "kind": "number",
-        "stars": 1,
         "type": "numeric",
         "form": ("the stationary variance of the chain, a number",
                  "這條鏈的平穩分布變異數，一個數"),
@@ -176,7 +165,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-02-langevin-modes": {
         "chapter": 2,
         "kind": "choice",
-        "stars": 2,
         "type": "conceptual",
         "form": ("one of the labels a, b, c, d",
                  "選項標籤 a、b、c、d 之一"),
@@ -188,7 +176,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-02-ula-code": {
         "chapter": 2,
         "kind": "code",
-        "stars": 1,
         "type": "coding",
         "form": ("your function ula_step itself (the function, not its output)",
                  "你寫的函式 ula_step 本身（傳入函式，而不是它的輸出）"),
@@ -199,7 +186,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-03-sum-increments": {
         "chapter": 3,
         "kind": "number",
-        "stars": 1,
         "type": "numeric",
         "form": ("Var(X) for X = W_1 + W_2 + W_3, as an exact number (not a Monte Carlo estimate)",
                  "X = W_1 + W_2 + W_3 的 Var(X)，一個精確的數（不是蒙地卡羅估計值）"),
@@ -211,7 +197,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-03-t-dw": {
         "chapter": 3,
         "kind": "expression",
-        "stars": 2,
         "type": "symbolic",
         "form": ("part (b): the variance of ∫_0^t s dW_s, an expression in t (a sympy expression or a string such as 'sqrt(t)/2')",
                  "(b) 小題：∫_0^t s dW_s 的變異數，以 t 表示的式子（sympy 式子或像 'sqrt(t)/2' 這樣的字串）"),
@@ -223,7 +208,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-03-exp-martingale": {
         "chapter": 3,
         "kind": "expression",
-        "stars": 2,
         "type": "symbolic",
         "form": ("E[M_t²] for M_t = exp(σ W_t − σ² t / 2), an expression in sigma and t",
                  "M_t = exp(σ W_t − σ² t / 2) 的 E[M_t²]，以 sigma 與 t 表示的式子"),
@@ -235,7 +219,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-03-lambda-point": {
         "chapter": 3,
         "kind": "number",
-        "stars": 3,
         "type": "symbolic",
         "form": ("the constant c for λ = 1/4, a number",
                  "λ = 1/4 時的常數 c，一個數"),
@@ -247,7 +230,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-03-isometry-square": {
         "chapter": 3,
         "kind": "expression",
-        "stars": 1,
         "type": "symbolic",
         "form": ("E[(∫_0^t W dW)²], an expression in t",
                  "E[(∫_0^t W dW)²]，以 t 表示的式子"),
@@ -259,7 +241,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-03-which-sum": {
         "chapter": 3,
         "kind": "choice",
-        "stars": 1,
         "type": "conceptual",
         "form": ("one of the labels a, b, c, d",
                  "選項標籤 a、b、c、d 之一"),
@@ -271,7 +252,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-03-ito-sum-code": {
         "chapter": 3,
         "kind": "code",
-        "stars": 1,
         "type": "coding",
         "form": ("your function ito_sum itself (the function, not its output)",
                  "你寫的函式 ito_sum 本身（傳入函式，而不是它的輸出）"),
@@ -282,7 +262,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-04-ou-stationary": {
         "chapter": 4,
         "kind": "expression",
-        "stars": 2,
         "type": "symbolic",
         "form": ("part (b): the exact relative bias v_h / (σ²/(2β)) − 1 of the Euler–Maruyama stationary variance, an expression in beta and h (not its first-order approximation)",
                  "(b) 小題：Euler–Maruyama 平穩分布變異數的精確相對偏差 v_h / (σ²/(2β)) − 1，以 beta 與 h 表示的式子（不是一階近似）"),
@@ -294,7 +273,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-04-gbm-negative": {
         "chapter": 4,
         "kind": "number",
-        "stars": 2,
         "type": "numeric",
         "form": ("the probability Φ(−(1 + μh)/(σ√h)) for μ = 0, σ = 1, h = 0.5, a number",
                  "μ = 0、σ = 1、h = 0.5 時的機率 Φ(−(1 + μh)/(σ√h))，一個數"),
@@ -306,7 +284,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-04-sum-of-increments": {
         "chapter": 4,
         "kind": "expression",
-        "stars": 2,
         "type": "symbolic",
         "form": ("Var(Σ t_k ΔW_k) on the uniform grid of N steps of [0, 1], an expression in N",
                  "[0, 1] 上 N 步均勻網格的 Var(Σ t_k ΔW_k)，以 N 表示的式子"),
@@ -318,7 +295,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-04-gbm-weak-error": {
         "chapter": 4,
         "kind": "expression",
-        "stars": 2,
         "type": "symbolic",
         "form": ("the weak error E[X(1)] − E[X_N], an expression in mu and h",
                  "弱誤差 E[X(1)] − E[X_N]，以 mu 與 h 表示的式子"),
@@ -330,7 +306,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-04-additive-order": {
         "chapter": 4,
         "kind": "choice",
-        "stars": 1,
         "type": "conceptual",
         "form": ("one of the labels a, b, c, d",
                  "選項標籤 a、b、c、d 之一"),
@@ -342,7 +317,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-04-em-code": {
         "chapter": 4,
         "kind": "code",
-        "stars": 2,
         "type": "coding",
         "form": ("your function em_step itself (the function, not its output)",
                  "你寫的函式 em_step 本身（傳入函式，而不是它的輸出）"),
@@ -353,7 +327,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-sde-subvp": {
         "chapter": 5,
         "kind": "expression",
-        "stars": 2,
         "type": "symbolic",
         "form": ("the ratio σ²_subVP(t) / σ²_VP(t) of the two perturbation-kernel variances, an expression in B (for B(t) = ∫_0^t β(s) ds)",
                  "兩個擾動核變異數之比 σ²_subVP(t) / σ²_VP(t)，以 B（代表 B(t) = ∫_0^t β(s) ds）表示的式子"),
@@ -365,7 +338,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-sde-gaussian-flow": {
         "chapter": 5,
         "kind": "number",
-        "stars": 2,
         "type": "numeric",
         "form": ("the factor x_ε/x_T, a number",
                  "因子 x_ε/x_T，一個數"),
@@ -377,7 +349,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-sde-prior": {
         "chapter": 5,
         "kind": "number",
-        "stars": 2,
         "type": "numeric",
         "form": ("α_T of the VP SDE for β_min = 0.1, β_max = 2 and T = 1, a number",
                  "β_min = 0.1、β_max = 2、T = 1 時 VP SDE 的 α_T，一個數"),
@@ -389,7 +360,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-05-dsm-conditional": {
         "chapter": 5,
         "kind": "expression",
-        "stars": 2,
         "type": "symbolic",
         "form": ("E[z | x_t = x], an expression in x, alpha, sigma and s0",
                  "E[z | x_t = x]，以 x、alpha、sigma 與 s0 表示的式子"),
@@ -401,7 +371,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-05-flow-vs-sde": {
         "chapter": 5,
         "kind": "choice",
-        "stars": 1,
         "type": "conceptual",
         "form": ("one of the labels a, b, c, d",
                  "選項標籤 a、b、c、d 之一"),
@@ -413,7 +382,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-05-perturb-code": {
         "chapter": 5,
         "kind": "code",
-        "stars": 2,
         "type": "coding",
         "form": ("your function vp_perturb itself (the function, not its output)",
                  "你寫的函式 vp_perturb 本身（傳入函式，而不是它的輸出）"),
@@ -424,7 +392,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-rt-ou": {
         "chapter": 6,
         "kind": "expression",
-        "stars": 2,
         "type": "symbolic",
         "form": ("the reverse drift f̄(x, t) of Ornstein–Uhlenbeck started in N(0, s_0²), an expression in x, t, beta, sigma and s0 (for s_0)",
                  "從 N(0, s_0²) 出發的 Ornstein–Uhlenbeck 過程的反向漂移 f̄(x, t)，以 x、t、beta、sigma 與 s0（代表 s_0）表示的式子"),
@@ -436,7 +403,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-rt-div": {
         "chapter": 6,
         "kind": "expression",
-        "stars": 1,
         "type": "symbolic",
         "form": ("the row-wise divergence ∇·Σ(x) for G(x) = [[x2, 0], [x1, 1]], a list of two expressions in x1 and x2",
                  "G(x) = [[x2, 0], [x1, 1]] 時 Σ(x) 的逐列散度 ∇·Σ(x)，以 x1 與 x2 表示的兩個式子組成的串列"),
@@ -448,7 +414,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-06-reverse-drift-2d": {
         "chapter": 6,
         "kind": "expression",
-        "stars": 2,
         "type": "symbolic",
         "form": ("the reverse drift f̄(x), a list of two expressions in x1 and x2",
                  "反向漂移 f̄(x)，以 x1 與 x2 表示的兩個式子組成的串列"),
@@ -460,7 +425,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-06-missing-div": {
         "chapter": 6,
         "kind": "choice",
-        "stars": 1,
         "type": "conceptual",
         "form": ("one of the labels a, b, c, d",
                  "選項標籤 a、b、c、d 之一"),
@@ -472,7 +436,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-06-ou-drift-zero": {
         "chapter": 6,
         "kind": "number",
-        "stars": 2,
         "type": "numeric",
         "form": ("the time t, a number",
                  "時間 t，一個數"),
@@ -484,7 +447,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-06-div-code": {
         "chapter": 6,
         "kind": "code",
-        "stars": 3,
         "type": "coding",
         "form": ("your function div_sigma itself (the function, not its output)",
                  "你寫的函式 div_sigma 本身（傳入函式，而不是它的輸出）"),
@@ -495,7 +457,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-07-shared-cost": {
         "chapter": 7,
         "kind": "expression",
-        "stars": 2,
         "type": "symbolic",
         "form": ("the cost of the shared form as a fraction of the repeated batch's, an expression in M",
                  "共用作法的代價佔重複批次作法的比例，以 M 表示的式子"),
@@ -507,7 +468,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-07-uniform-bpd": {
         "chapter": 7,
         "kind": "number",
-        "stars": 1,
         "type": "numeric",
         "form": ("the bits per dimension of the uniform density on [-1, 1]^64, a number",
                  "[-1, 1]^64 上均勻密度的每維位元數，一個數"),
@@ -519,7 +479,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-07-probe-variance": {
         "chapter": 7,
         "kind": "expression",
-        "stars": 3,
         "type": "symbolic",
         "form": ("[variance with Gaussian probes, variance with sphere probes] of v^T A v for A = -I/s^2, a list of two expressions in d and s",
                  "A = -I/s^2 時 v^T A v 的 [高斯探測向量下的變異數, 球面探測向量下的變異數]，以 d 與 s 表示的兩個式子組成的串列"),
@@ -531,7 +490,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-07-why-project": {
         "chapter": 7,
         "kind": "choice",
-        "stars": 1,
         "type": "conceptual",
         "form": ("one of the labels a, b, c, d",
                  "選項標籤 a、b、c、d 之一"),
@@ -543,7 +501,6 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-07-bpd-from-nats": {
         "chapter": 7,
         "kind": "number",
-        "stars": 1,
         "type": "numeric",
         "form": ("the bits per dimension, a number",
                  "每維位元數，一個數"),
@@ -555,11 +512,158 @@ EXERCISES: dict[str, dict[str, Any]] = {
     "ex-07-shared-code": {
         "chapter": 7,
         "kind": "code",
-        "stars": 2,
         "type": "coding",
         "form": ("your function ssm_shared itself (the function, not its output)",
                  "你寫的函式 ssm_shared 本身（傳入函式，而不是它的輸出）"),
         "hint": ("Row m of the projections depends on x through S(x) only: differentiate proj[m].sum() for each m with retain_graph=True, or pass the M probes as a batch of cotangents.",
                  "投影的第 m 列只透過 S(x) 與 x 有關：對每個 m 以 retain_graph=True 微分 proj[m].sum()，或把 M 個探測向量當成一批餘切向量傳入。"),
+    },
+    # ---- chapter 8: density models fitted by score matching · 以分數匹配配適密度模型 ----
+    "ex-08-ism-gaussian-family": {
+        "chapter": 8,
+        "kind": "expression",
+        "stars": 2,
+        "type": "symbolic",
+        "form": ("the minimiser [theta1, theta2] of J_ISM, a list of two expressions in mu and s",
+                 "J_ISM 的最小值點 [theta1, theta2]，以 mu 與 s 表示的兩個式子組成的串列"),
+        "hint": ("The score is theta1 - theta2 x and its derivative -theta2; write E[(theta1 - theta2 x)^2] with the "
+                 "mean and variance, then set both partial derivatives to zero.",
+                 "分數是 theta1 - theta2 x，其導數為 -theta2；用平均與變異數寫出 E[(theta1 - theta2 x)^2]，再令兩個偏導數為零。"),
+        "answer": "WyJtdS9zKioyIiwgIjEvcyoqMiJd",
+        "symbols": {"mu": {"real": True}, "s": {"positive": True}},
+    },
+    "ex-08-nice-logp": {
+        "chapter": 8,
+        "kind": "number",
+        "stars": 1,
+        "type": "numeric",
+        "form": ("log p(x) in nats, a number", "log p(x)，以奈特計，一個數"),
+        "hint": ("log p(x) = log N(f(x); 0, I) + sum of the scales s_i; in two dimensions log N(z; 0, I) = "
+                 "-|z|^2/2 - log(2 pi).",
+                 "log p(x) = log N(f(x); 0, I) + 縮放 s_i 的總和；在二維中 log N(z; 0, I) = -|z|^2/2 - log(2 pi)。"),
+        "answer": "LTQuMTM3ODc3MDY2NDA5MzQ1",
+        "digits": 3,
+    },
+    "ex-08-dsm-bias": {
+        "chapter": 8,
+        "kind": "expression",
+        "stars": 3,
+        "type": "symbolic",
+        "form": ("the minimising variance v, an expression in s and sigma",
+                 "使目標最小的變異數 v，以 s 與 sigma 表示的式子"),
+        "hint": ("Expand the square and take expectations with E[x^2] = s^2, E[e^2] = 1, E[x e] = 0; the result is "
+                 "a function of 1/v only.",
+                 "把平方展開並取期望值，E[x^2] = s^2、E[e^2] = 1、E[x e] = 0；結果只是 1/v 的函數。"),
+        "answer": "InMqKjIgKyBzaWdtYSoqMiI=",
+        "symbols": {"s": {"positive": True}, "sigma": {"positive": True}},
+    },
+    "ex-08-which-objective": {
+        "chapter": 8,
+        "kind": "choice",
+        "stars": 1,
+        "type": "conceptual",
+        "form": ("one of the labels a, b, c, d", "選項標籤 a、b、c、d 之一"),
+        "hint": ("Which of them uses log p itself rather than its gradient in x?",
+                 "其中哪一個用到 log p 本身，而不只是它對 x 的梯度？"),
+        "answer": "ImEi",
+        "options": ("a", "b", "c", "d"),
+    },
+    "ex-08-energy-score-code": {
+        "chapter": 8,
+        "kind": "code",
+        "stars": 2,
+        "type": "coding",
+        "form": ("your function energy_score itself (the function, not its output)",
+                 "你寫的函式 energy_score 本身（傳入函式，而不是它的輸出）"),
+        "hint": ("Detach x and set requires_grad_(True), call torch.autograd.grad on energy(x).sum(), and return the "
+                 "negative gradient.",
+                 "把 x 分離並設定 requires_grad_(True)，對 energy(x).sum() 呼叫 torch.autograd.grad，再傳回負的梯度。"),
+    },
+    "ex-08-bpd-to-nats": {
+        "chapter": 8,
+        "kind": "number",
+        "stars": 1,
+        "type": "numeric",
+        "form": ("the average log-density per dimension in nats, a number", "每維的平均對數密度（奈特），一個數"),
+        "hint": ("Solve bpd = (-log p / 64 + log(17/2)) / log 2 for log p / 64.",
+                 "從 bpd = (-log p / 64 + log(17/2)) / log 2 解出 log p / 64。"),
+        "answer": "MC40MDcxOTgyMTIwOTY0MDc1",
+        "digits": 3,
+    },
+    # ---- chapter 9: one family, few steps · 一個家族，少少幾步 ----
+    "ex-09-eps-to-score": {
+        "chapter": 9,
+        "kind": "number",
+        "type": "numeric",
+        "form": ("the score at that pixel, a number",
+                 "該像素的分數，一個數"),
+        "hint": ("The noise prediction and the score differ by the factor -1/sigma_t.",
+                 "雜訊預測與分數只差一個因子 -1/sigma_t。"),
+        "answer": "LTAuNzU=",
+        "digits": 2,
+    },
+    "ex-09-v-to-x0": {
+        "chapter": 9,
+        "kind": "expression",
+        "type": "symbolic",
+        "form": ("x0-hat as an expression in x, v, a (alpha_t) and s (sigma_t), with a^2 + s^2 = 1",
+                 "以 x、v、a（alpha_t）與 s（sigma_t）表示的 x0-hat，其中 a^2 + s^2 = 1"),
+        "hint": ("Write x = a x0 + s eps and v = a eps - s x0, then combine a x - s v.",
+                 "寫出 x = a x0 + s eps 與 v = a eps - s x0，再組合 a x - s v。"),
+        "answer": "ImEqeCAtIHMqdiI=",
+        "symbols": {'a': {'positive': True}, 's': {'positive': True}, 'x': {'real': True}, 'v': {'real': True}},
+    },
+    "ex-09-log-snr": {
+        "chapter": 9,
+        "kind": "number",
+        "type": "numeric",
+        "form": ("lambda_t of the linear path at t = 0.2, a number",
+                 "線性路徑在 t = 0.2 的 lambda_t，一個數"),
+        "hint": ("On the linear path alpha_t = 1 - t and sigma_t = t; lambda_t = log(alpha_t / sigma_t).",
+                 "線性路徑上 alpha_t = 1 - t、sigma_t = t；lambda_t = log(alpha_t / sigma_t)。"),
+        "answer": "MS4zODYyOTQzNjExMTk4OTA2",
+        "digits": 3,
+    },
+    "ex-09-karras-level": {
+        "chapter": 9,
+        "kind": "number",
+        "type": "numeric",
+        "form": ("the second noise level sigma_1 of the Karras schedule, a number",
+                 "Karras 網格的第二個雜訊水準 sigma_1，一個數"),
+        "hint": ("Interpolate linearly between sigma_max^(1/7) and sigma_min^(1/7) a quarter of the way, then raise to the 7th power.",
+                 "在 sigma_max^(1/7) 與 sigma_min^(1/7) 之間線性內插四分之一的距離，再取 7 次方。"),
+        "answer": "MTcuNTI3ODMxOTY0NjQ0MTE=",
+        "digits": 3,
+    },
+    "ex-09-fm-weight": {
+        "chapter": 9,
+        "kind": "expression",
+        "type": "symbolic",
+        "form": ("the weight lambda(t), an expression in t",
+                 "權重 lambda(t)，以 t 表示的式子"),
+        "hint": ("On the linear path eps_theta = x_t + (1 - t) v_theta and eps = x_t + (1 - t) v: subtract.",
+                 "在線性路徑上 eps_theta = x_t + (1 - t) v_theta，eps = x_t + (1 - t) v：兩式相減。"),
+        "answer": "IjEvKDEgLSB0KSoqMiI=",
+        "symbols": {'t': {'positive': True}},
+    },
+    "ex-09-ddim-linear": {
+        "chapter": 9,
+        "kind": "choice",
+        "type": "conceptual",
+        "form": ("one of the labels a, b, c, d",
+                 "選項標籤 a、b、c、d 之一"),
+        "hint": ("On the linear path x_t = (1 - t) x0-hat + t eps-hat: how does x_t change between two times when the prediction is held fixed?",
+                 "在線性路徑上 x_t = (1 - t) x0-hat + t eps-hat：預測固定時，x_t 在兩個時間之間怎麼變？"),
+        "answer": "ImEi",
+        "options": ('a', 'b', 'c', 'd'),
+    },
+    "ex-09-ddim-code": {
+        "chapter": 9,
+        "kind": "code",
+        "type": "coding",
+        "form": ("your function ddim_step itself (the function, not its output)",
+                 "你寫的函式 ddim_step 本身（傳入函式，而不是它的輸出）"),
+        "hint": ("First the data prediction x0 = (x - sigma_s eps) / alpha_s, then put it back on the path at time t with the same eps.",
+                 "先求資料預測 x0 = (x - sigma_s eps) / alpha_s，再以同一個 eps 把它放回時間 t 的路徑上。"),
     },
 }

@@ -14,7 +14,9 @@ limit: a function that loops, sleeps, swallows every exception or ignores ``SIGA
 and one that calls ``os._exit`` or ``sys.exit`` ends only the child. The child sends back, per case, a JSON
 header and the result as raw float64 bytes, so the parent unpickles nothing and never runs the student's code;
 what the function changes (autograd mode, default dtype, random state, signal handlers) changes in the child
-only. Where there is no ``fork`` (Windows), the function runs in the student's own process under
+only. Where there is no ``fork`` (Windows), or where autograd cannot run in a forked child (PyTorch refuses once the
+parent, on a machine with a GPU, has run a backward pass: "Autograd and Fork"; the child tests this first), the
+function runs in the student's own process under
 :func:`scoresde.exercises.safe_expr.time_limit` (``SIGALRM``: none on Windows) with autograd mode, default dtype and
 the CPU random state restored afterwards: that fallback cannot stop a function that never returns, nor survive
 ``os._exit``, nor undo other global changes.
@@ -38,6 +40,7 @@ from .safe_expr import time_limit
 __all__ = ["CodeCase", "CodeExercise", "run_cases"]
 
 Why = tuple[str, str]  # (English, 繁體中文)
+_MAX_VALUES = 10_000_000  # values a result may hold (80 MB as float64); the hidden cases' are far fewer
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ def _summary(got: Any) -> tuple[dict[str, Any], bytes]:
     else:
         return {"why": [f"returned a {type(got).__name__}, expected a tensor or a number",
                         f"回傳了 {type(got).__name__}，應該回傳張量或數"]}, b""
+    if array.size > _MAX_VALUES:  # no hidden case expects this many: do not send them through the pipe
+        return {"why": [f"returned {array.size} values, far more than expected", f"回傳了 {array.size} 個值，遠多於預期"]}, b""
     return {"shape": list(array.shape)}, np.ascontiguousarray(array, dtype=np.float64).tobytes()
 
 
@@ -125,8 +130,20 @@ def _run(code: CodeExercise, case: CodeCase, function: Callable[..., Any]) -> tu
     return header, data
 
 
+def _autograd_works() -> bool:
+    """Whether autograd runs here: not in a child forked after the parent started autograd's device threads (on a
+    machine with a GPU, its first backward pass does), where PyTorch refuses ("Autograd and Fork")."""
+    x = torch.ones((), requires_grad=True)
+    try:
+        torch.autograd.grad(2 * x, x)
+    except RuntimeError:
+        return False
+    return True
+
+
 def _child(code: CodeExercise, function: Callable[..., Any], conn: Any) -> None:
     torch.set_num_threads(1)  # as DataLoader workers do: a forked OpenMP pool is not safe to reuse
+    conn.send_bytes(json.dumps({"ready": _autograd_works()}).encode("utf-8"))
     for case in code.cases:
         header, data = _run(code, case, function)
         conn.send_bytes(json.dumps(header).encode("utf-8"))
@@ -138,30 +155,46 @@ def _fork() -> Any:
     return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
 
 
+def _in_process(code: CodeExercise, function: Callable[..., Any]) -> Callable[[], tuple[dict[str, Any], bytes]]:
+    """The fallback: the next case run here, under SIGALRM, with autograd mode, default dtype and RNG restored."""
+    cases = iter(code.cases)
+
+    def run() -> tuple[dict[str, Any], bytes]:
+        grad, dtype = torch.is_grad_enabled(), torch.get_default_dtype()
+        try:
+            with torch.random.fork_rng(devices=[]), time_limit(code.seconds):
+                return _run(code, next(cases), function)
+        except TimeoutError:
+            return {"timeout": True}, b""
+        finally:
+            torch.set_grad_enabled(grad)
+            torch.set_default_dtype(dtype)
+
+    return run
+
+
 @contextlib.contextmanager
 def _outcomes(code: CodeExercise, function: Callable[..., Any]) -> Iterator[Callable[[], tuple[dict[str, Any], bytes]]]:
-    """A function that returns the next case's (header, bytes): from a killable child, or in-process (no fork)."""
+    """A function that returns the next case's (header, bytes): from a killable child, or in-process where there
+    is no fork or autograd cannot run in a forked child."""
     ctx = _fork()
     if ctx is None:
-        cases = iter(code.cases)
-
-        def in_process() -> tuple[dict[str, Any], bytes]:
-            grad, dtype = torch.is_grad_enabled(), torch.get_default_dtype()
-            try:
-                with torch.random.fork_rng(devices=[]), time_limit(code.seconds):
-                    return _run(code, next(cases), function)
-            except TimeoutError:
-                return {"timeout": True}, b""
-            finally:
-                torch.set_grad_enabled(grad)
-                torch.set_default_dtype(dtype)
-
-        yield in_process
+        yield _in_process(code, function)
         return
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(code, function, send), daemon=True)
     child.start()
     send.close()
+    try:
+        ready = receive.poll(60) and json.loads(receive.recv_bytes().decode("utf-8")) == {"ready": True}
+    except (EOFError, OSError, ValueError):
+        ready = False
+    if not ready:
+        child.kill()
+        child.join()
+        receive.close()
+        yield _in_process(code, function)
+        return
 
     def from_child() -> tuple[dict[str, Any], bytes]:
         if not receive.poll(code.seconds):

@@ -25,6 +25,7 @@ from .._checks import (
 from ..sde import SDE, VPSDE, ReverseSDE
 from ..solvers import Corrector
 from .langevin import langevin_step
+from .registry import register_corrector
 
 __all__ = ["snr_step_size", "LangevinCorrector"]
 
@@ -37,6 +38,7 @@ def snr_step_size(score: torch.Tensor, z: torch.Tensor, snr: float) -> torch.Ten
     return 2 * (snr * ratio) ** 2
 
 
+@register_corrector
 class LangevinCorrector(Corrector):
     r"""``n_steps`` Langevin steps at a fixed time with the step of :func:`snr_step_size` (book: eq-pc-snr).
 
