@@ -7,6 +7,7 @@
 #   _build/pdf/sheets/<edition>/NN-exercises.pdf     one exercise sheet per chapter, no solutions
 #   _build/pdf/sheets/<edition>/solutions.pdf        the teacher's file: every solution
 #   _build/pdf/previews/ch03-<edition>.png           chapter 3's first page of each PDF (pdftoppm)
+#   _build/html/{en,zh-TW}/, _build/html/pdf/        the deployed layout: editions and PDFs inside the bilingual site
 # Needs the 'editions' packages of scripts/system-deps.txt (checked first; installed when run as root).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +25,11 @@ for ed in en zh-TW; do
   t env SCORESDE_EDITION=$ed jupyter-book build . --warningiserror --keep-going --quiet --all --builder singlehtml \
     --path-output "$out" >/dev/null
   t python scripts/print_edition.py --edition "$ed" --single "$out/_build/singlehtml/index.html" --out _build/pdf
+  # the deployed layout (issue 29): each edition in a folder of the bilingual site, which its links expect
+  rm -rf "_build/html/$ed" && cp -r "$out/_build/html" "_build/html/$ed"
 done
+# the PDFs and exercise sheets beside the site (book/teaching.md links them as ../pdf/…)
+rm -rf _build/html/pdf && cp -r _build/pdf _build/html/pdf
 echo
 echo "Editions built:"
 echo "  bilingual site : file://$ROOT/_build/html/index.html"

@@ -39,6 +39,7 @@ if [ -d tests/browser ]; then
   step "5/7 the built book: its checks (numbering, API links, downloads, markup, offline) and headless Chromium"
   # the book checks again, now that the book is built (offline assets, rendered markup, numbering, API links,
   # downloads), then the browser tests
+  bash scripts/node-deps.sh   # axe-core for tests/browser/test_axe.py (npm ci of package-lock.json)
   SCORESDE_BOOK_BUILT=1 python -m pytest tests/book tests/browser -q -p no:cacheprovider
 fi
 

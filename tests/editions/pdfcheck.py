@@ -152,3 +152,21 @@ def contents_problems(text: str, title: str) -> list[str]:
 
 def solution_problems(text: str) -> list[str]:
     return [f"solution text in an exercise sheet: {m!r}" for m in SOLUTION_MARKERS if m in text]
+
+
+# closing punctuation that must never open a printed line (issue 28); ASCII marks only after a formula, which
+# pdftotext cannot tell apart, so the Chinese PDF is held to the full-width ones
+LINE_START = re.compile(r"^\s*([，。、；：！？）」』》〉】])")
+
+
+def line_start_problems(text: str) -> list[str]:
+    """Lines of ``text`` (pdftotext of a whole PDF) that start with full-width closing punctuation."""
+    lines = text.splitlines()
+    return [f"line starts with {m.group(1)}: {(lines[i - 1].strip()[-12:] if i else '')} ⏎ {line.strip()[:30]}"
+            for i, line in enumerate(lines) if (m := LINE_START.match(line))]
+
+
+def solution_label_problems(text: str) -> list[str]:
+    """The zh-TW PDFs label a solution 「解答：習題 1.1」: no English label, no space after the colon."""
+    bad = re.findall(r"解答：\s*Exercise[^\n]{0,8}|解答：\s+習題[^\n]{0,6}|Solution to[^\n]{0,12}", text)
+    return [f"solution label: {b!r}" for b in bad]

@@ -121,6 +121,15 @@ def test_solution_check_fails_on_a_solution():
     assert pc.solution_problems("習題 1 …\n習題 1 的解答\n展開 …")
 
 
+def test_line_start_check_fails_on_punctuation_at_a_line_start():
+    """Issue 28: the zh-TW PDF of the old build had 「，看它的路徑」 (p. 47) and 「。獨立性」 (p. 50)."""
+    assert pc.line_start_problems("路徑 $x$\n，看它的路徑\n。獨立性") == [
+        "line starts with ，: 路徑 $x$ ⏎ ，看它的路徑", "line starts with 。: ，看它的路徑 ⏎ 。獨立性"]
+    assert pc.line_start_problems("看它的路徑，\n獨立性。\n（見上）") == []   # an opening bracket may start a line
+    assert pc.solution_label_problems("解答： Exercise 1.1 (★★)") and pc.solution_label_problems("解答： 習題 1.1")
+    assert pc.solution_label_problems("解答：習題 1.1 (★★)") == []
+
+
 # ---- the built PDFs ----
 @built
 @pytest.mark.parametrize("ed", EDITIONS)
@@ -174,3 +183,12 @@ def test_zh_site_interface_is_chinese():
     untranslated = [str(p.relative_to(site)) for p in pages
                     if editions.translate_ui(text := p.read_text(encoding="utf-8")) != text]
     assert untranslated == []
+
+
+@built
+@pytest.mark.parametrize("pdf", ["scoresde-zh-TW.pdf", "sheets/zh-TW/solutions.pdf", "sheets/zh-TW/03-exercises.pdf"])
+def test_zh_pdf_lines_never_start_with_punctuation(pdf):
+    """Issue 28: the formula and its punctuation print together; Chinese labels in the Chinese PDFs."""
+    text = pc.pdftotext(PDF / pdf)
+    assert pc.line_start_problems(text) == []
+    assert pc.solution_label_problems(text) == []
