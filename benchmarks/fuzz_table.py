@@ -1,9 +1,10 @@
-"""Print the fuzz table of issue 13: every case of ``tests/fuzz_cases.py``, its outcome, and the counts by class.
+"""Print the fuzz table of issues 13 and 31: every case of ``tests/fuzz_cases.py``, its outcome, and the counts by class.
 
     python benchmarks/fuzz_table.py            # the counts, and every case whose outcome is not a good one
     python benchmarks/fuzz_table.py --all      # every case
+    python benchmarks/fuzz_table.py --match cli  # only the cases whose name contains "cli"
 
-Outcome classes: code executed / hang / silent wrong / obscure error (the bad ones), clear error / accepted.
+Outcome classes: code executed / hang / silent wrong / obscure error (the bad ones), clear error / accepted (ok).
 Each case runs in a fresh temporary directory under a wall-clock limit (SIGALRM; run it in the main thread).
 """
 
@@ -23,15 +24,18 @@ from fuzz_cases import GOOD, OUTCOMES, cases, classify  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--all", action="store_true", help="print every case, not only the bad ones")
+    parser.add_argument("--match", default="", help="run only the cases whose name contains this text")
     args = parser.parse_args()
     counts: collections.Counter[str] = collections.Counter()
     start = time.perf_counter()
     rows = []
     for name, call, expect in cases():
+        if args.match not in name:
+            continue
         outcome, detail = classify(call, expect)
         counts[outcome] += 1
         rows.append((name, outcome, detail))
-    width = max(len(r[0]) for r in rows)
+    width = max((len(r[0]) for r in rows), default=0)
     for name, outcome, detail in rows:
         if args.all or outcome not in GOOD:
             print(f"{name:<{width}}  {outcome:<13}  {detail}")

@@ -7,18 +7,13 @@
 #   _build/pdf/sheets/<edition>/NN-exercises.pdf     one exercise sheet per chapter, no solutions
 #   _build/pdf/sheets/<edition>/solutions.pdf        the teacher's file: every solution
 #   _build/pdf/previews/ch03-<edition>.png           chapter 3's first page of each PDF (pdftoppm)
-# Needs Debian's chromium and fonts-noto-cjk (installed here when run as root, as scripts/test.sh does).
+#   _build/html/{en,zh-TW}/, _build/html/pdf/        the deployed layout: editions and PDFs inside the bilingual site
+# Needs the 'editions' packages of scripts/system-deps.txt (checked first; installed when run as root).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list : family 2>/dev/null | grep -q "Noto Serif CJK TC"; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "[editions] installing Debian's chromium, fonts-noto-cjk and poppler-utils"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null
-  fi
-fi
+bash scripts/system-deps.sh editions   # chromium, CJK fonts, poppler: checked one by one, installed when root
 if [ -x scripts/fetch-mathjax.sh ]; then bash scripts/fetch-mathjax.sh; fi
 bash scripts/make-downloads.sh
 t() { local s=$(date +%s); "$@"; echo "[editions] $(( $(date +%s) - s )) s: ${*: -1}" >&2; }
@@ -30,7 +25,11 @@ for ed in en zh-TW; do
   t env SCORESDE_EDITION=$ed jupyter-book build . --warningiserror --keep-going --quiet --all --builder singlehtml \
     --path-output "$out" >/dev/null
   t python scripts/print_edition.py --edition "$ed" --single "$out/_build/singlehtml/index.html" --out _build/pdf
+  # the deployed layout (issue 29): each edition in a folder of the bilingual site, which its links expect
+  rm -rf "_build/html/$ed" && cp -r "$out/_build/html" "_build/html/$ed"
 done
+# the PDFs and exercise sheets beside the site (book/teaching.md links them as ../pdf/…)
+rm -rf _build/html/pdf && cp -r _build/pdf _build/html/pdf
 echo
 echo "Editions built:"
 echo "  bilingual site : file://$ROOT/_build/html/index.html"

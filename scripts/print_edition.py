@@ -25,7 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import print_fonts  # noqa: E402
 
 NOT_PRINTED = ("book/api",)  # documents of the web edition left out of the PDFs
-SHOW_SOLUTIONS = "<style>div.solution{display:block !important} .solution .toggle-hidden, .solution .admonition-title ~ * {display:block !important; visibility:visible !important}</style>"
+SHOW_SOLUTIONS = ("<style>div.solution{display:block !important} .solution .toggle-hidden, .solution .admonition-title ~ * "
+                  "{display:block !important; visibility:visible !important}"
+                  " html body div.cell.scoresde-solution-code div.cell_input,"
+                  " html body div.cell.scoresde-solution-code details div.cell_input,"
+                  " html body div.cell.scoresde-solution-code div.cell_output,"
+                  " html body div.cell.scoresde-solution-code details {display:block !important}"
+                  " html body div.cell.scoresde-solution-code summary {display:none !important}"
+                  " html body div.cell.scoresde-solution-code pre {white-space: pre-wrap; font-size: 8.5pt}</style>")
 
 
 def chapters(soup: BeautifulSoup) -> list[tuple[str, "BeautifulSoup"]]:
@@ -60,13 +67,25 @@ def page(soup: BeautifulSoup, title: str, blocks: list, extra_head: str = "") ->
 
 
 def solution_blocks(section) -> list:
-    """Each exercise of a chapter followed by its solution, shown open (the teacher's file)."""
+    """Each exercise of a chapter followed by its solution, shown open, and the code cells that follow the solution
+    in the notebook (its answer's code and checks, folded on the web; issue 29): the teacher's file."""
     blocks = []
     for node in section.select("div.exercise, div.solution"):
+        original = node
         node = copy.copy(node)
         if "solution" in node.get("class", []):
             node["class"] = [c for c in node["class"] if c != "dropdown"]
         blocks.append(node)
+        if "solution" not in original.get("class", []):
+            continue
+        for sibling in original.find_next_siblings():
+            if sibling.name != "div" or "cell" not in sibling.get("class", []):
+                break
+            cell = copy.copy(sibling)
+            cell["class"] = cell.get("class", []) + ["scoresde-solution-code"]
+            for details in cell.find_all("details"):
+                details["open"] = ""
+            blocks.append(cell)
     return blocks
 
 
@@ -129,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--single", required=True, type=Path, help="singlehtml index.html (or its target page)")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = shutil.which("chromium")  # Debian's (scripts/system-deps.txt)
     if chromium is None:
         parser.error("chromium not found (Debian: apt-get install chromium)")
     single = args.single

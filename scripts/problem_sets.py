@@ -4,7 +4,7 @@
     python scripts/problem_sets.py --check  # exit 1 if the committed page is out of date (tests/book runs it)
 
 One source: the exercises live in the chapters (their {exercise} directives, with ★ difficulty in the title) and
-their self-checks in companion/scoresde/exercise_answers.py (kind of answer, kind of exercise); this page is
+their self-checks in companion/scoresde/exercises/answers.py (kind of answer, kind of exercise); this page is
 derived from both and never edited by hand.
 """
 
@@ -21,15 +21,17 @@ PAGE = ROOT / "book" / "problem-sets.md"
 EXERCISE = re.compile(r"^:{3,}\{exercise\}([^\n]*)\n((?:[ \t]*:[\w-]+:[^\n]*\n?)*)", re.M)
 KIND_NAMES = {"numeric": "numeric · 數值計算", "symbolic": "derivation · 符號推導", "coding": "coding · 程式",
               "conceptual": "concept · 觀念"}
-ANSWER_NAMES = {"number": "a number · 數", "vector": "numbers · 數列", "expression": "an expression · 式子",
-                "choice": "a choice · 選擇", "code": "a function · 函式"}
+ANSWER_NAMES = {"number": "a number · 數", "expression": "an expression · 式子",
+                "choice": "a choice · 選項", "code": "a function · 函式"}
 
 
-def _registry() -> dict[str, dict]:
+def _registry() -> tuple[dict[str, dict], dict]:
+    """(the answers' data by label, the registered exercises by label)."""
     sys.path.insert(0, str(ROOT / "companion"))
-    from scoresde.exercise_answers import EXERCISES  # noqa: PLC0415
+    from scoresde.exercises import _REGISTRY  # noqa: PLC0415
+    from scoresde.exercises.answers import EXERCISES  # noqa: PLC0415
 
-    return EXERCISES
+    return EXERCISES, _REGISTRY
 
 
 def _title(directive_title: str, text: str) -> tuple[str, str]:
@@ -69,8 +71,7 @@ def chapter_title(chapter: int) -> str:
 
 
 def render() -> str:
-    registry = _registry()
-    by_label = {entry["label"]: (eid, entry) for eid, entry in registry.items()}
+    answers, registry = _registry()
     chapters = sorted(int(p.name[:2]) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     out = [
         "# Problem sets · 習題總覽",
@@ -97,10 +98,10 @@ def render() -> str:
                 "| Exercise · 習題 | Difficulty · 難度 | Kind · 類型 | Answer · 答案形式 | Self-check · 自我檢查 |",
                 "|:--|:--|:--|:--|:--|"]
         for k, row in enumerate(rows, start=1):
-            eid, entry = by_label.get(row["label"], (None, None))
+            ex, entry = registry.get(row["label"]), answers.get(row["label"])
             kind = KIND_NAMES.get(entry.get("type", ""), "—") if entry else "—"
-            answer = ANSWER_NAMES.get(entry["kind"], entry["kind"]) if entry else "—"
-            check = f'`check("{eid}", …)`' if eid else "—"
+            answer = ANSWER_NAMES.get(ex.kind, ex.kind) if ex else "—"
+            check = f'`check("{ex.exercise_id}", …)`' if ex else "—"
             en, zh = row["title"]
             out.append(f"| {{ref}}`{chapter}.{k} <{row['label']}>` {en} · {zh} | {'★' * row['stars']} | {kind} | "
                        f"{answer} | {check} |")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # README command 2: run every test. Sets up .venv and the pinned packages on first use (scripts/env.sh).
+#   0. the system packages of scripts/system-deps.txt, checked one by one, installed when missing (root) -> system-deps.sh
 #   1. ruff and mypy on the companion (zero findings), its unit tests and the book checks -> pytest tests/
 #   2. every notebook re-executed and compared with its committed outputs (nbval, strict) -> pytest --nbval
 #   3. the same again under another CPU's arithmetic: PyTorch's portable kernels, MKL's compatible code path,
@@ -10,10 +11,13 @@
 #   7. the student install: a clean venv with torch + companion[book] only runs every chapter and the CLI
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$ROOT/scripts/env.sh"
 cd "$ROOT"
 start=$(date +%s)
 step() { echo; echo "=== $1  (+$(( $(date +%s) - start )) s)"; }
+
+step "0/7 system packages (scripts/system-deps.txt: browser, driver, CJK fonts, poppler), each command checked"
+bash scripts/system-deps.sh all
+source "$ROOT/scripts/env.sh"
 
 step "1/7 companion: ruff (lint, import order) and mypy, then unit tests and book checks"
 (cd companion && ruff check scoresde && mypy scoresde)
@@ -33,17 +37,9 @@ bash scripts/build-book.sh
 
 if [ -d tests/browser ]; then
   step "5/7 the built book: its checks (numbering, API links, downloads, markup, offline) and headless Chromium"
-  # a fresh Debian machine (CI runs as root): install the browser, its driver and a CJK font for screenshots
-  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
-     || ! fc-list : family 2>/dev/null | grep "Noto Sans CJK" >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-      echo "[browser] installing Debian's chromium, chromium-driver and fonts-noto-cjk"
-      apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
-    fi
-  fi
   # the book checks again, now that the book is built (offline assets, rendered markup, numbering, API links,
   # downloads), then the browser tests
+  bash scripts/node-deps.sh   # axe-core for tests/browser/test_axe.py (npm ci of package-lock.json)
   SCORESDE_BOOK_BUILT=1 python -m pytest tests/book tests/browser -q -p no:cacheprovider
 fi
 

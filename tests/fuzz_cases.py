@@ -34,7 +34,7 @@ import torch
 from scoresde import brownian, exercises, hutchinson, likelihood, losses, metrics, nets, solvers, train
 from scoresde import sde as S
 from scoresde._checks import DivergenceError
-from scoresde._safe_expr import time_limit
+from scoresde.exercises.safe_expr import time_limit
 from scoresde.sampling import (
     annealed_langevin,
     langevin,
@@ -423,7 +423,7 @@ def cases() -> list[Case]:
     for fname, fn in _callable_functions().items():
         for cname, bad in CALLABLES.items():
             table.append((f"{fname} f={cname}", (lambda fn=fn, bad=bad: fn(bad)), None))
-    return table + _parameter_cases() + _file_cases() + _cli_cases() + _answer_cases()
+    return table + _parameter_cases() + _file_cases() + _cli_cases() + _answer_cases() + _issue31_cases()
 
 
 _NAMES = ("x", "x0", "x_T", "data", "sigma", "t", "f", "score_fn", "step_size", "n_steps", "dt", "ts", "method",
@@ -431,7 +431,12 @@ _NAMES = ("x", "x0", "x_T", "data", "sigma", "t", "f", "score_fn", "step_size", 
           "bandwidth", "sigmas", "shape", "dtype", "path", "checkpoint", "answer", "exercise_id", "beta_min",
           "sigma_max", "T", "max_steps", "prior_logp", "drift f", "y", "factor", "model", "noise_type", "alpha",
           "n_corrector", "predictor", "grad_clip", "checkpoint_path", "map_location", "command", "malformed",
-          "diverged", "--device", "--n-steps", "--sampler", "--sde", "--figure", "x_0", "x0", "sde", "z")
+          "diverged", "--device", "--n-steps", "--sampler", "--sde", "--figure", "x_0", "x0", "sde", "z",
+          # issue 31
+          "resume", "--checkpoint", "--out", "--seed", "--hidden", "--n-samples", "--steps", "--max-steps", "--snr",
+          "lr", "probes", "levels", "data_range", "decimals", "guard", "tol", "estimate", "difference", "expr", "vs",
+          "zs", "samples", "cdf", "xs", "ys", "step", "losses", "config", "optimizer", "ema", "weights",
+          "data.sample", "loss_kwargs", "label", "batch_size", "toy", "objective")
 
 
 def _clear(err: BaseException) -> bool:
@@ -479,3 +484,230 @@ def classify(call: Callable[[], Any], expect: Callable[[Any], bool] | None,
         except Exception as err:  # noqa: BLE001
             return "silent wrong", f"the answer cannot be checked ({type(err).__name__})"
         return ("accepted", "") if ok else ("silent wrong", "the answer fails its check (NaN or wrong)")
+
+
+# ---- issue 31: the CLI, checkpoints, times, probes, sizes and the book's helpers ------------------------
+
+_TINY = ["--hidden", "8", "--depth", "1", "--batch-size", "16", "--ema-decay", "0.5", "--no-progress"]
+
+
+def _cli(argv: list[str]) -> Any:
+    from scoresde.cli import main
+
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        return main(argv)
+
+
+def _tiny_run(path: str = "a.pt", *extra: str, steps: int = 3) -> str:
+    """A 3-step checkpoint of ``cli train`` (a tiny network: a fraction of a second)."""
+    _cli(["train", "--steps", str(steps), "--checkpoint", path, *_TINY, *extra])
+    return path
+
+
+def _forged(change: Callable[[dict[str, Any]], None]) -> str:
+    """A tiny checkpoint with one field changed by ``change``, saved as f.pt."""
+    _tiny_run("f.pt")
+    ckpt = torch.load("f.pt", weights_only=True)
+    change(ckpt)
+    torch.save(ckpt, "f.pt")
+    return "f.pt"
+
+
+def _resume(path: str, *extra: str, steps: int = 6) -> Any:
+    return _cli(["train", "--steps", str(steps), "--checkpoint", path, "--resume", *_TINY, *extra])
+
+
+def _sample_from(path: str, *extra: str) -> Any:
+    return _cli(["sample", "--checkpoint", path, "--n-steps", "3", "--n-samples", "8", *extra])
+
+
+def _other_optimizer(ckpt: dict[str, Any]) -> None:
+    _cli(["train", "--steps", "2", "--checkpoint", "g.pt", "--hidden", "16", "--depth", "1", "--batch-size", "16",
+          "--no-progress"])
+    ckpt["optimizer"] = torch.load("g.pt", weights_only=True)["optimizer"]
+
+
+def _wrong_shape(ckpt: dict[str, Any]) -> None:
+    key = next(iter(ckpt["model"]))
+    ckpt["model"][key] = torch.zeros(3, 3)
+    ckpt["ema"]["module." + key] = torch.zeros(3, 3)
+
+
+def _into_committed() -> Any:
+    """``cli train --checkpoint`` into the committed folder (a stand-in folder: the real one is never touched)."""
+    import scoresde.cli as cli
+
+    os.mkdir("committed")
+    torch.save({"committed": torch.ones(1)}, "committed/ch05_vp_dsm.pt")
+    saved = cli.CHECKPOINT_DIR
+    cli.CHECKPOINT_DIR = type(saved)(os.path.realpath("committed"))
+    try:
+        return _tiny_run("committed/ch05_vp_dsm.pt")
+    finally:
+        cli.CHECKPOINT_DIR = saved
+
+
+def _symlinked_out() -> Any:
+    _tiny_run("a.pt")
+    os.symlink("a.pt", "link.pt")
+    return _sample_from("a.pt", "--out", "link.pt")
+
+
+class _OneRow:
+    """A data source that returns one row whatever batch it is asked for."""
+
+    def sample(self, n: int, *, generator: Any = None, device: Any = None) -> torch.Tensor:
+        return torch.randn(1, 2, generator=generator)
+
+
+def _self_referencing() -> Any:
+    loop: list[Any] = []
+    loop.append(loop)
+    return train.train(nets.ScoreMLP(2, 8, 1), _good(), "ssm", steps=1, batch_size=4, loss_kwargs={"a": loop})
+
+
+def _book_cases() -> list[Case]:
+    import sympy as sp
+
+    from scoresde import book
+
+    evil = "__import__('os').system('touch pwned_by_sympify')"
+    zs, many = sp.symbols("z0:2"), sp.symbols("v0:40")
+    nan = float("nan")
+    return [
+        ("book CheckLog.sympy(code string)", lambda: book.CheckLog().sympy("label", evil), None),
+        ("book gaussian_expectation(code string)", lambda: book.gaussian_expectation(evil, zs), None),
+        ("book rademacher_expectation(code string)", lambda: book.rademacher_expectation(evil, zs), None),
+        ("book rademacher_expectation 40 symbols", lambda: book.rademacher_expectation(sum(many), many), None),
+        ("book gaussian_expectation zs not symbols", lambda: book.gaussian_expectation(zs[0] ** 2, [1, 2]), None),
+        ("book round_guarded guard=-1", lambda: book.round_guarded(1.25, 1, -1), None),
+        ("book round_guarded decimals=-1", lambda: book.round_guarded(3.14, -1, 0.001), None),
+        ("book round_guarded x=1e300", lambda: book.round_guarded(1e300, 3, 1e-4), None),
+        ("book se5 [1, nan, 2]", lambda: book.se5(torch.tensor([1.0, nan, 2.0])), None),
+        ("book se5 list", lambda: book.se5([1.0, nan, 2.0]), None),
+        ("book ks_distance NaN sample", lambda: book.ks_distance(torch.tensor([0.1, 0.5, nan]), torch.special.ndtr),
+         None),
+        ("book ks_distance cdf not callable", lambda: book.ks_distance(torch.tensor([0.1, 0.5]), 3), None),
+        ("book ks_distance cdf returns NaN", lambda: book.ks_distance(torch.tensor([0.1, 0.5]),
+                                                                      lambda u: u * nan), None),
+        ("book loglog_slope equal xs", lambda: book.loglog_slope([1, 1], [1, 2]), None),
+        ("book loglog_slope negative x", lambda: book.loglog_slope([1, -1], [1, 2]), None),
+        ("book loglog_slope zero y", lambda: book.loglog_slope([1, 2], [0, 1]), None),
+        ("book loglog_slope NaN", lambda: book.loglog_slope([1, 2], [1, nan]), None),
+        ("book CheckLog.mc tol=-0.5", lambda: book.CheckLog().mc("label", 1.0, 1.0, -0.5), None),
+        ("book CheckLog.mc estimate='1'", lambda: book.CheckLog().mc("label", "1", 1.0, 0.5), None),
+        ("book format_estimate tol=5e-324", lambda: book.format_estimate(1, 5e-324), None),
+        ("book format_estimate tol=nan", lambda: book.format_estimate(1, nan), None),
+        ("good book rademacher", lambda: book.rademacher_expectation((zs[0] + zs[1]) ** 2, zs), lambda v: v == 2),
+        ("good book gaussian", lambda: book.gaussian_expectation(zs[0] ** 4, zs), lambda v: v == 3),
+        ("good book round_guarded", lambda: book.round_guarded(torch.tensor(3.5601), 1, 0.002),
+         lambda v: v == "3.6"),
+        ("good book loglog_slope", lambda: book.loglog_slope([1, 2, 4], [1, 4, 16]), lambda v: abs(v - 2) < 1e-12),
+    ]
+
+
+def _issue31_cases() -> list[Case]:
+    x = _good()
+    zeros = torch.zeros(1, 8, 2)
+    vp = S.VPSDE()
+    nan = float("nan")
+    committed_argv = ["--steps", "3", *_TINY]
+    return _book_cases() + [
+        # resume: the whole run record, every difference named
+        ("cli resume --beta-max 5", lambda: (_tiny_run(), _resume("a.pt", "--beta-max", "5")), None),
+        ("cli resume --sde subvp", lambda: (_tiny_run(), _resume("a.pt", "--sde", "subvp")), None),
+        ("cli resume --sigma-max 5 (ve)", lambda: (_tiny_run("a.pt", "--sde", "ve"),
+                                                   _resume("a.pt", "--sde", "ve", "--sigma-max", "5")), None),
+        ("cli resume --n-projections 4", lambda: (_tiny_run("a.pt", "--objective", "ssm"),
+                                                  _resume("a.pt", "--objective", "ssm", "--n-projections", "4")),
+         None),
+        ("cli resume --weighting likelihood", lambda: (_tiny_run(), _resume("a.pt", "--weighting", "likelihood")),
+         None),
+        ("cli resume --hidden 16", lambda: (_tiny_run(), _resume("a.pt", "--hidden", "16")), None),
+        ("good cli resume, more steps", lambda: (_tiny_run(), _resume("a.pt"))[1], lambda v: v is None),
+        ("good cli resume, --progress", lambda: (_tiny_run(), _resume("a.pt", "--progress"))[1], lambda v: v is None),
+        # outputs never destroy inputs
+        ("cli sample --out = --checkpoint", lambda: (_tiny_run(), _sample_from("a.pt", "--out", "a.pt")), None),
+        ("cli sample --out symlink to --checkpoint", _symlinked_out, None),
+        ("cli sample --out = --figure", lambda: (_tiny_run(), _sample_from("a.pt", "--out", "s.png", "--figure",
+                                                                           "s.png")), None),
+        ("cli train --figure = --checkpoint", lambda: _cli(["train", "--checkpoint", "s.png", "--figure", "s.png",
+                                                            *committed_argv]), None),
+        ("cli train into the committed folder", _into_committed, None),
+        # forged checkpoints
+        ("cli resume checkpoint step=-5", lambda: _resume(_forged(lambda c: c.update(step=-5))), None),
+        ("cli resume checkpoint step=2.7", lambda: _resume(_forged(lambda c: c.update(step=2.7))), None),
+        ("cli resume checkpoint losses NaN", lambda: _resume(_forged(
+            lambda c: c.update(losses=torch.full_like(c["losses"], nan)))), None),
+        ("cli resume checkpoint wrong weight shape", lambda: _resume(_forged(_wrong_shape)), None),
+        ("cli sample checkpoint wrong weight shape", lambda: _sample_from(_forged(_wrong_shape), "--out", "x.pt"),
+         None),
+        ("cli sample checkpoint without toy", lambda: _sample_from(_forged(
+            lambda c: c["config"]["cli"].pop("toy")), "--out", "x.pt"), None),
+        ("cli sample checkpoint without objective", lambda: _sample_from(_forged(
+            lambda c: c["config"]["cli"].pop("objective")), "--out", "x.pt"), None),
+        ("cli resume optimizer of another model", lambda: _resume(_forged(_other_optimizer)), None),
+        ("cli resume checkpoint ema=None", lambda: _resume(_forged(lambda c: c.update(ema=None))), None),
+        ("load_checkpoint config=[1, 2]", lambda: train.load_checkpoint(_forged(lambda c: c.update(config=[1, 2]))),
+         None),
+        # run length, seeds, sizes, learning rate
+        ("cli train --steps 1e12", lambda: _cli(["train", "--checkpoint", "c.pt", "--steps", str(10**12), *_TINY]),
+         None),
+        ("cli train-score --steps 1e12", lambda: _cli(["train-score", "--steps", str(10**12), "--hidden", "8"]),
+         None),
+        ("cli train --seed 2**64", lambda: _cli(["train", "--checkpoint", "c.pt", *committed_argv, "--seed",
+                                                 str(2**64)]), None),
+        ("cli sample --seed 2**64", lambda: (_tiny_run(), _sample_from("a.pt", "--out", "x.pt", "--seed",
+                                                                       str(2**64))), None),
+        ("cli train --hidden 200000", lambda: _cli(["train", "--checkpoint", "c.pt", "--steps", "3", "--hidden",
+                                                    "200000", "--no-progress"]), None),
+        ("cli train-score --hidden 200000", lambda: _cli(["train-score", "--steps", "3", "--hidden", "200000"]),
+         None),
+        ("cli sample --n-samples 1e10", lambda: (_tiny_run(), _cli(["sample", "--checkpoint", "a.pt", "--out",
+                                                                   "x.pt", "--n-samples", "1e10"])), None),
+        ("cli sample --n-samples 10**10", lambda: (_tiny_run(), _sample_from("a.pt", "--out", "x.pt", "--n-samples",
+                                                                             str(10**10))), None),
+        ("cli train --snr 1e10", lambda: _cli(["train", "--checkpoint", "c.pt", *committed_argv, "--snr", "1e10",
+                                               "--figure", "f.png"]), None),
+        ("cli train --lr 1e30", lambda: _cli(["train", "--checkpoint", "c.pt", "--steps", "4", "--lr", "1e30",
+                                              *_TINY]), None),
+        ("VPSDE.prior_sample (10**6, 10**6)", lambda: vp.prior_sample((10**6, 10**6)), None),
+        ("sample_probes (10**6, 10**6)", lambda: hutchinson.sample_probes((10**6, 10**6), "gaussian"), None),
+        ("solve 10**6 output times", lambda: solvers.solve(S.OrnsteinUhlenbeck(), torch.zeros(1000, 100),
+                                                           torch.linspace(0, 1, 10**6)), None),
+        ("solve dt=5e-324", lambda: solvers.solve(vp, x, [0.0, 1.0], dt=5e-324), None),
+        # times
+        ("VPSDE.discretize t=nan", lambda: vp.discretize(x, nan, 0.01), None),
+        ("VPSDE.discretize t=-5", lambda: vp.discretize(x, -5.0, 0.01), None),
+        ("VPSDE.discretize t=2 (> T)", lambda: vp.discretize(x, 2.0, 0.01), None),
+        ("VPSDE.discretize t tensor NaN", lambda: vp.discretize(x, torch.full((8,), nan), 0.01), None),
+        ("SubVPSDE.discretize t=-1", lambda: S.SubVPSDE().discretize(x, -1.0, 0.01), None),
+        ("VESDE.discretize t=-1", lambda: S.VESDE().discretize(x, -1.0, 0.01), None),
+        ("VPSDE.f t=nan", lambda: vp.f(x, nan), None),
+        ("VPSDE.g t=inf", lambda: vp.g(x, float("inf")), None),
+        ("good VPSDE.discretize", lambda: vp.discretize(x, 0.5, 0.01), lambda v: _finite(v)),
+        # probes
+        ("hutchinson_trace zero probes", lambda: hutchinson.hutchinson_trace(lambda y: -y, x, probes=zeros), None),
+        ("hutchinson_trace one zero row", lambda: hutchinson.hutchinson_trace(
+            lambda y: -y, x, probes=torch.ones(1, 8, 2).index_fill(1, torch.tensor([3]), 0.0)), None),
+        ("sliced_score_matching zero probes", lambda: losses.sliced_score_matching(_score, x, probes=zeros), None),
+        ("log_likelihood zero probes", lambda: likelihood.log_likelihood(vp, lambda y, t: -y, x, probes=zeros),
+         None),
+        ("good hutchinson_trace ones", lambda: hutchinson.hutchinson_trace(lambda y: -y, x,
+                                                                           probes=torch.ones(1, 8, 2)),
+         lambda v: bool(torch.allclose(v, torch.full((8,), -2.0)))),
+        # data ranges, levels, snr, data sources, plain data
+        ("bits_per_dim data_range=5e-324", lambda: likelihood.log_likelihood(
+            vp, lambda y, t: -y, x, generator=_gen(1)).bits_per_dim(data_range=5e-324), None),
+        ("bits_per_dim levels=10**400", lambda: likelihood.log_likelihood(
+            vp, lambda y, t: -y, x, generator=_gen(1)).bits_per_dim(levels=10**400), None),
+        ("pc_sample snr=1e10", lambda: predictor_corrector_sample(vp, lambda y, t: -y, (2000, 2), snr=1e10,
+                                                                  n_steps=20, generator=_gen(1)), None),
+        ("pc_sample snr=0.9 x_T huge score", lambda: predictor_corrector_sample(
+            vp, lambda y, t: -y * 1e-9, (64, 2), snr=0.9, n_steps=20, generator=_gen(1)), None),
+        ("reverse_sde_sample exploding score", lambda: reverse_sde_sample(
+            vp, lambda y, t: y * 50, (64, 2), n_steps=50, generator=_gen(1)), None),
+        ("train data source returns 1 row", lambda: train.train(nets.ScoreMLP(2, 8, 1), _OneRow(), "ssm", steps=2,
+                                                                batch_size=16), None),
+        ("train loss_kwargs self-referencing", _self_referencing, None),
+    ]

@@ -142,7 +142,9 @@ def test_committed_checkpoints_match_their_command_and_sample_well(name):
     assert f"--objective {info['objective']}" in cmd and isinstance(sde, VPSDE)
     assert ckpt["config"]["batch_size"] == 512 and ckpt["config"]["seed"] == 0
     if info["objective"] == "dsm":
-        x = cli._sample(model, sde, "ode", 500, 1, 0.16, torch.device("cpu"), 0, False)
+        args = cli._parser().parse_args(["sample", "--checkpoint", str(path), "--sampler", "ode",
+                                         "--n-samples", "500", "--n-steps", "1"])
+        x = cli._sample(model, sde, args, torch.device("cpu"), 0)
         data = eight_gaussians().sample(500, generator=torch.Generator().manual_seed(1))
         assert not permutation_test(x, data, alpha=0.01, generator=torch.Generator().manual_seed(2)).reject
 
@@ -159,7 +161,7 @@ def test_train_and_sample_on_cuda(tmp_path):
 
 # ---- chapter 7: --data digits, the ssm-vr objective, and the committed digit checkpoints ----------------------
 
-from scoresde.cli import CH07_COMMANDS, OBJECTIVES, image_grid  # noqa: E402
+from scoresde.cli import CH07_COMMANDS, CH09_COMMANDS, OBJECTIVES, image_grid, load_velocity_model  # noqa: E402
 from scoresde.nets import TimeScoreConv  # noqa: E402
 
 DIGITS_SMALL = ["--data", "digits", "--steps", "6", "--batch-size", "16", "--hidden", "4", "--depth", "1"]
@@ -169,10 +171,20 @@ DIGITS_SMALL = ["--data", "digits", "--steps", "6", "--batch-size", "16", "--hid
 def test_train_on_digits_every_objective_then_sample_images(tmp_path, objective):
     path = tmp_path / "d.pt"
     main(["train", *DIGITS_SMALL, "--objective", objective, "--n-projections", "2", "--checkpoint", str(path)])
-    model, sde, info = load_score_model(path)
+    if objective == "flow":  # a velocity model, no SDE: read by load_velocity_model, sampled by its ODE
+        model, info = load_velocity_model(path)
+        with pytest.raises(ValueError, match="load_velocity_model"):
+            load_score_model(path)
+        with pytest.raises(SystemExit):
+            main(["sample", "--checkpoint", str(path), "--sampler", "sde", "--out", str(tmp_path / "y.pt")])
+    else:
+        model, sde, info = load_score_model(path)
+        with pytest.raises(ValueError, match="not a flow-matching checkpoint"):
+            load_velocity_model(path)
     assert isinstance(model, TimeScoreConv) and info["toy"] == "digits" and info["objective"] == objective
     assert bool(torch.isfinite(load_checkpoint(path)["losses"]).all())
-    x = main(["sample", "--checkpoint", str(path), "--sampler", "sde", "--n-steps", "3", "--n-samples", "5",
+    sampler = "ode" if objective == "flow" else "sde"
+    x = main(["sample", "--checkpoint", str(path), "--sampler", sampler, "--n-steps", "3", "--n-samples", "5",
               "--out", str(tmp_path / "x.pt"), "--figure", str(tmp_path / "x.png")])
     assert x.shape == (5, 1, 8, 8) and (tmp_path / "x.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -217,6 +229,22 @@ def test_committed_digit_checkpoints_match_their_command(name):
     model, sde, info = load_score_model(path)
     assert f"--objective {info['objective']} " in cmd and info["toy"] == "digits" and isinstance(sde, VPSDE)
     assert isinstance(model, TimeScoreConv) and f"--hidden {model.config['width']}" in cmd
+    out = model(torch.zeros(3, 1, 8, 8), torch.full((3,), 0.5))
+    assert out.shape == (3, 1, 8, 8) and bool(torch.isfinite(out).all())
+
+
+def test_committed_flow_matching_checkpoint_matches_its_command():
+    """ch09_fm is what CH09_COMMANDS writes: chapter 7's digits, network, steps, batch, learning rate, EMA and seed."""
+    path = CHECKPOINTS / "ch09_fm.pt"
+    assert path.stat().st_size < 2**20
+    ckpt = load_checkpoint(path)
+    cmd, ch07 = CH09_COMMANDS["ch09_fm"], CH07_COMMANDS["ch07_vp_dsm"]
+    for flag in ("--steps", "--batch-size", "--lr", "--ema-decay", "--hidden", "--depth", "--seed"):
+        value = ch07.split(flag + " ")[1].split()[0]
+        assert f"{flag} {value} " in cmd, flag
+    assert f"--steps {ckpt['step']}" in cmd and ckpt["config"]["seed"] == 0
+    model, info = load_velocity_model(path)
+    assert info["objective"] == "flow" and info["sde"] is None and isinstance(model, TimeScoreConv)
     out = model(torch.zeros(3, 1, 8, 8), torch.full((3,), 0.5))
     assert out.shape == (3, 1, 8, 8) and bool(torch.isfinite(out).all())
 
@@ -352,3 +380,95 @@ def test_checkpoints_command_guards_the_committed_files_and_names_itself(tmp_pat
     with pytest.raises(SystemExit):
         main(["checkpoints", "--only", "ch07_vp_dsm", "--steps", "2", "--out", str(tmp_path / "file")])
     assert "error: checkpoints: " in capsys.readouterr().err  # the nested run reports under this command
+
+
+# ---- issue 31: resume compares the whole run, outputs never destroy inputs, long runs and sizes are refused ----
+
+TINY = ["--steps", "3", "--batch-size", "16", "--hidden", "8", "--depth", "1", "--ema-decay", "0.5", "--no-progress"]
+
+
+def _argparse_error(capsys, argv) -> str:
+    with pytest.raises(SystemExit) as err:
+        main(argv)
+    assert err.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("first, change, named", [
+    ([], ["--beta-max", "5"], "loss_config.sde.beta_max=5.0"),
+    (["--sde", "ve"], ["--sde", "ve", "--sigma-max", "5"], "loss_config.sde.sigma_max=5.0"),
+    (["--objective", "ssm"], ["--objective", "ssm", "--n-projections", "4"], "loss_config.n_projections=4"),
+    ([], ["--hidden", "16"], "model.hidden=16"),
+])
+def test_resume_refuses_another_run_and_names_the_difference(tmp_path, capsys, first, change, named):
+    path = str(tmp_path / "a.pt")
+    main(["train", "--checkpoint", path, *TINY, *first])
+    before = Path(path).read_bytes()
+    err = _argparse_error(capsys, ["train", "--checkpoint", path, *TINY, "--steps", "6", "--resume", *change])
+    assert "cannot resume" in err and named in err  # before: rc 0, the run mixed two SDEs
+    assert Path(path).read_bytes() == before
+    main(["train", "--checkpoint", path, *TINY, "--steps", "6", "--resume", *first])  # run length may change
+    assert load_checkpoint(path)["step"] == 6
+
+
+def test_outputs_never_overwrite_an_input_or_each_other(tmp_path, capsys):
+    ckpt = tmp_path / "a.pt"
+    main(["train", "--checkpoint", str(ckpt), *TINY])
+    before = ckpt.read_bytes()
+    (tmp_path / "link.pt").symlink_to(ckpt)
+    for out in (ckpt, tmp_path / "link.pt", tmp_path / "sub" / ".." / "a.pt"):
+        err = _argparse_error(capsys, ["sample", "--checkpoint", str(ckpt), "--out", str(out)])
+        assert "is the same file as --checkpoint" in err  # before: the checkpoint became a tensor of samples
+    assert ckpt.read_bytes() == before
+    err = _argparse_error(capsys, ["sample", "--checkpoint", str(ckpt), "--out", str(tmp_path / "s.png"),
+                                   "--figure", str(tmp_path / "s.png")])
+    assert "--out" in err and "same file as --figure" in err
+    err = _argparse_error(capsys, ["train", "--checkpoint", str(tmp_path / "s.png"), "--figure",
+                                   str(tmp_path / "s.png"), *TINY])
+    assert "--figure" in err and "same file as --checkpoint" in err
+
+
+def test_only_the_checkpoints_command_writes_into_the_committed_folder(tmp_path, capsys, monkeypatch):
+    committed = tmp_path / "committed"
+    committed.mkdir()
+    (committed / "ch05_vp_dsm.pt").write_bytes(b"committed")
+    monkeypatch.setattr(cli, "CHECKPOINT_DIR", committed)
+    for argv in (["train", "--checkpoint", str(committed / "ch05_vp_dsm.pt"), *TINY],
+                 ["train-score", "--checkpoint", str(committed / "x.pt"), "--steps", "2", "--hidden", "8"]):
+        assert "rewritten only by `python -m scoresde.cli checkpoints`" in _argparse_error(capsys, argv)
+    assert (committed / "ch05_vp_dsm.pt").read_bytes() == b"committed"
+
+
+def test_a_run_longer_than_max_steps_is_refused_with_an_estimate(tmp_path, capsys):
+    err = _argparse_error(capsys, ["train", "--checkpoint", str(tmp_path / "c.pt"), *TINY, "--steps",
+                                   str(10**12)])
+    assert "--steps 1000000000000 exceeds --max-steps 1000000" in err and "ms per step" in err  # before: a hang
+    assert "days" in err and "pass --max-steps 1000000000000 to confirm" in err
+    err = _argparse_error(capsys, ["train-score", "--steps", str(10**12), "--hidden", "8"])
+    assert "exceeds --max-steps" in err
+    assert "--max-steps" in cli._parser()._subparsers._group_actions[0].choices["train"].format_help()
+    main(["train", "--checkpoint", str(tmp_path / "c.pt"), *TINY, "--max-steps", "3"])  # at the cap: runs
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--seed", str(2**64)], "--seed must be below 2**63"),
+    (["--hidden", "200000"], "needs about"),
+    (["--batch-size", str(10**12)], "needs about"),
+    (["--snr", "1e10", "--figure", "f.png"], "--snr = 1e+10 is above 1"),
+    (["--n-samples", str(10**11), "--figure", "f.png"], "--n-samples 100000000000"),
+])
+def test_train_refuses_bad_seeds_sizes_and_snr_before_training(tmp_path, capsys, monkeypatch, argv, says):
+    monkeypatch.chdir(tmp_path)
+    err = _argparse_error(capsys, ["train", "--checkpoint", str(tmp_path / "c.pt"), *TINY, *argv])
+    assert says in err  # before: an OverflowError, allocation tracebacks, or samples of std 1e13
+    assert not (tmp_path / "c.pt").exists()
+
+
+def test_sample_refuses_a_forged_cli_record(tmp_path, capsys):
+    path = tmp_path / "a.pt"
+    main(["train", "--checkpoint", str(path), *TINY])
+    ckpt = torch.load(path, weights_only=True)
+    del ckpt["config"]["cli"]["toy"]
+    torch.save(ckpt, path)
+    err = _argparse_error(capsys, ["sample", "--checkpoint", str(path), "--out", str(tmp_path / "x.pt")])
+    assert "cli record has toy=None" in err  # before: KeyError traceback

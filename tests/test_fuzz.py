@@ -21,9 +21,18 @@ CASES = cases()
 def test_the_table_covers_the_issue():
     names = " ".join(name for name, _, _ in CASES)
     for needle in ("float16", "bfloat16", "int64", "bool", "complex64", "NaN", "inf", "empty batch", "meta",
-                   "not callable", "load_checkpoint", "cli", "check 3.2", "stride 0"):
+                   "not callable", "load_checkpoint", "cli", "check 3.2", "stride 0",
+                   # issue 31
+                   "book CheckLog.sympy(code string)", "rademacher_expectation 40 symbols", "cli resume --beta-max",
+                   "cli resume --n-projections", "cli sample --out = --checkpoint", "cli train --figure = --checkpoint",
+                   "step=-5", "step=2.7", "losses NaN", "discretize t=nan", "zero probes", "data_range=5e-324",
+                   "snr=1e10", "returns 1 row", "round_guarded guard=-1", "--steps 1e12", "--lr 1e30", "--seed 2**64",
+                   "--hidden 200000", "--n-samples 1e10", "prior_sample (10**6, 10**6)", "solve 10**6 output times",
+                   "wrong weight shape", "without toy", "optimizer of another model", "ema=None", "config=[1, 2]",
+                   "dt=5e-324", "levels=10**400", "self-referencing", "mc tol=-0.5", "format_estimate tol=5e-324",
+                   "round_guarded decimals=-1"):
         assert needle in names, needle
-    assert len(CASES) >= 300
+    assert len(CASES) >= 700
 
 
 @pytest.mark.parametrize("name, call, expect", CASES, ids=[c[0] for c in CASES])

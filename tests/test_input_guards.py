@@ -278,3 +278,210 @@ def test_global_limit_is_read_at_call_time(monkeypatch):
     monkeypatch.setattr(_checks, "MAX_STEPS", 10)
     with pytest.raises(ValueError, match="exceeds max_steps = 10"):
         reverse_sde_sample(S.VPSDE(), lambda x, t: -x, (2, 2), n_steps=11)
+
+
+# ---- issue 31: the book's helpers, times, probes, sizes, checkpoints ---------------------------------------
+
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import sympy as sp  # noqa: E402
+
+from scoresde import book  # noqa: E402
+from scoresde._checks import DivergenceError  # noqa: E402
+
+CODE = "__import__('os').system('touch pwned_by_sympify')"
+
+
+@pytest.mark.parametrize("call", [
+    lambda: book.CheckLog().sympy("label", CODE),
+    lambda: book.gaussian_expectation(CODE, sp.symbols("z0:2")),
+    lambda: book.rademacher_expectation(CODE, sp.symbols("z0:2")),
+], ids=["CheckLog.sympy", "gaussian_expectation", "rademacher_expectation"])
+def test_book_never_evaluates_a_string(call, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TypeError, match="sympy expression .*got str"):
+        call()
+    assert not os.listdir(tmp_path)  # before: sympify ran the code and the file appeared
+
+
+def test_rademacher_expectation_refuses_too_many_symbols():
+    vs = sp.symbols("v0:40")
+    with pytest.raises(ValueError, match="40 symbols; at most 20"):
+        book.rademacher_expectation(sum(vs), vs)  # before: 2**40 substitutions (a hang)
+    v = sp.symbols("v0:3")
+    assert book.rademacher_expectation((v[0] + v[1]) ** 2, v) == 2
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: book.round_guarded(1.25, 1, -1), "guard must be in"),  # before: '1.2', the check switched off
+    (lambda: book.round_guarded(3.14, -1, 0.001), "decimals must be >= 0"),
+    (lambda: book.round_guarded(1e300, 3, 1e-4), "too large to round"),
+    (lambda: book.se5(torch.tensor([1.0, float("nan"), 2.0])), "samples contains non-finite"),
+    (lambda: book.ks_distance(torch.tensor([0.1, 0.5, float("nan")]), torch.special.ndtr), "non-finite"),
+    (lambda: book.ks_distance(torch.tensor([0.1, 0.5]), lambda u: 3 * u), "distribution function"),
+    (lambda: book.loglog_slope([1, 1], [1, 2]), "two different values"),
+    (lambda: book.loglog_slope([1, -1], [1, 2]), "positive xs and ys"),
+    (lambda: book.loglog_slope([1, 2], [0, 1]), "positive xs and ys"),
+    (lambda: book.CheckLog().mc("label", 1.0, 1.0, -0.5), "tol must be > 0"),
+    (lambda: book.format_estimate(1, 5e-324), "too small"),
+])
+def test_book_helpers_refuse_bad_numbers(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("sde", [S.VPSDE(), S.SubVPSDE(), S.VESDE()], ids=repr)
+@pytest.mark.parametrize("t", [float("nan"), -5.0, -1.0, 2.0, torch.full((8,), float("nan"))],
+                         ids=["nan", "-5", "-1", "2>T", "tensor nan"])
+def test_discretize_refuses_times_off_the_interval(sde, t):
+    with pytest.raises(ValueError, match=r"^t (must|contains non-finite)"):
+        sde.discretize(torch.ones(8, 2), t, 0.01)  # before: NaN came back
+
+
+def test_drift_refuses_a_nan_time():
+    with pytest.raises(ValueError, match="t must be finite"):
+        S.VPSDE().f(torch.ones(8, 2), float("nan"))
+    f, g = S.VPSDE().discretize(torch.ones(8, 2), 1.0, 0.01)  # t = T is on the interval
+    assert bool(torch.isfinite(f).all() and torch.isfinite(g).all())
+
+
+@pytest.mark.parametrize("call", [
+    lambda p: hutchinson.hutchinson_trace(lambda y: -y, torch.ones(8, 2), probes=p),
+    lambda p: losses.sliced_score_matching(lambda y: -y, torch.ones(8, 2), probes=p),
+    lambda p: likelihood.log_likelihood(S.VPSDE(), lambda y, t: -y, torch.ones(8, 2), probes=p),
+], ids=["hutchinson_trace", "sliced_score_matching", "log_likelihood"])
+@pytest.mark.parametrize("probes", [torch.zeros(1, 8, 2), torch.ones(2, 8, 2).index_fill(1, torch.tensor([5]), 0.)],
+                         ids=["all zero", "one zero row"])
+def test_degenerate_probes_are_refused(call, probes):
+    with pytest.raises(ValueError, match=r"probes\[\d+, \d+\] is the zero vector"):
+        call(probes)  # before: hutchinson_trace gave 0 for a trace of -2
+
+
+@pytest.mark.parametrize("kwargs, match", [({"data_range": 5e-324}, "smallest normal float"),
+                                           ({"levels": 10**400}, "levels must be <= 2\\*\\*32")])
+def test_bits_per_dim_refuses_degenerate_ranges(kwargs, match):
+    result = likelihood.log_likelihood(S.VPSDE(), lambda y, t: -y, torch.ones(4, 2),
+                                       generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match=match):
+        result.bits_per_dim(**kwargs)  # before: inf, and an OverflowError
+    assert bool(torch.isfinite(result.bits_per_dim(data_range=2.0)).all())
+
+
+def test_pc_sampler_refuses_an_snr_above_one():
+    with pytest.raises(ValueError, match="snr = 1e\\+10 is above 1"):
+        predictor_corrector_sample(S.VPSDE(), lambda y, t: -y, (2000, 2), snr=1e10, n_steps=5)
+
+
+def test_a_sampler_whose_state_leaves_every_plausible_scale_raises_divergence():
+    with pytest.raises(DivergenceError, match=r"or values beyond \|x\| = .* at step \d+ of 20"):
+        predictor_corrector_sample(S.VPSDE(), lambda y, t: -y * 1e-9, (64, 2), snr=0.9, n_steps=20,
+                                   generator=torch.Generator().manual_seed(1))  # before: samples of std ~1e13
+
+
+def test_solve_max_abs_is_the_bound():
+    x = torch.ones(4, 2)
+    ou = S.OrnsteinUhlenbeck()
+    assert solvers.solve(ou, x, [0.0, 1.0], dt=0.1, max_abs=10.0, generator=torch.Generator().manual_seed(0)).shape
+    with pytest.raises(DivergenceError, match="step 0 of"):
+        solvers.solve(ou, x, [0.0, 1.0], dt=0.1, max_abs=0.5, generator=torch.Generator().manual_seed(0))
+
+
+class _OneRow:
+    def sample(self, n, *, generator=None, device=None):
+        return torch.randn(1, 2, generator=generator)
+
+
+def test_trainer_refuses_a_data_source_that_returns_fewer_rows():
+    with pytest.raises(ValueError, match=r"returned shape \(1, 2\): the trainer needs batch_size=16 rows"):
+        train.train(nets.ScoreMLP(2, 8, 1), _OneRow(), "ssm", steps=2, batch_size=16)  # before: trained on 1 row
+
+
+def test_self_referencing_loss_kwargs_are_not_plain_data():
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(TypeError, match="loss_kwargs must hold plain data"):
+        train.TrainConfig(steps=1, loss_kwargs={"a": loop})  # before: RecursionError
+
+
+@pytest.mark.parametrize("call", [
+    lambda: S.VPSDE().prior_sample((10**6, 10**6)),
+    lambda: hutchinson.sample_probes((10**6, 10**6), "gaussian"),
+    lambda: solvers.solve(S.OrnsteinUhlenbeck(), torch.zeros(1000, 100), torch.linspace(0, 1, 10**6)),
+], ids=["prior_sample", "sample_probes", "solve outputs"])
+def test_sizes_that_cannot_fit_are_refused_with_an_estimate(call):
+    with pytest.raises(ValueError, match=r"needs about [\d.]+ [TGP]B, more than the .* of memory"):
+        call()
+
+
+def test_a_denormal_dt_is_too_many_steps_not_an_overflow():
+    with pytest.raises(ValueError, match="exceeds max_steps"):
+        solvers.solve(S.VPSDE(), torch.ones(4, 2), [0.0, 1.0], dt=5e-324)  # before: OverflowError
+
+
+def _checkpoint(tmp_path, **changes):
+    path = tmp_path / "c.pt"
+    train.train(nets.ScoreMLP(2, 8, 1), torch.randn(64, 2, generator=torch.Generator().manual_seed(0)), "ssm",
+                steps=3, batch_size=8, ema_decay=0.5, checkpoint_path=path)
+    ckpt = torch.load(path, weights_only=True)
+    for key, value in changes.items():
+        ckpt[key] = value(ckpt) if callable(value) else value
+    torch.save(ckpt, path)
+    return path
+
+
+@pytest.mark.parametrize("changes, match", [
+    ({"step": -5}, "step must be a non-negative int"),
+    ({"step": 2.7}, "step must be a non-negative int"),
+    ({"losses": lambda c: torch.full_like(c["losses"], float("nan"))}, "losses contains non-finite"),
+    ({"losses": lambda c: c["losses"][:2]}, "losses holds 2 values for step 3"),
+    ({"config": [1, 2]}, "config must be a dict"),
+    ({"ema": None}, "ema_decay=0.5 but ema holds no weights"),
+    ({"model": lambda c: {**c["model"], next(iter(c["model"])): "text"}}, "model must map names to tensors"),
+    ({"optimizer": {"state": 3}}, "optimizer must be an optimizer state dict"),
+], ids=["step -5", "step 2.7", "NaN losses", "short losses", "config list", "ema None", "model str",
+        "optimizer"])
+def test_a_forged_checkpoint_is_refused_on_load(tmp_path, changes, match):
+    with pytest.raises(ValueError, match=match):
+        train.load_checkpoint(_checkpoint(tmp_path, **changes))  # before: all accepted (resumed, or failed later)
+
+
+def test_weights_of_another_shape_are_refused_in_one_line(tmp_path):
+    def wrong(c):
+        return {**c["model"], next(iter(c["model"])): torch.zeros(3, 3)}
+
+    with pytest.raises(ValueError, match=r"has shape \(3, 3\), the model's is"):
+        train.load_trained(_checkpoint(tmp_path, model=wrong), ema=False)  # before: RuntimeError of load_state_dict
+
+
+def test_resume_refuses_an_optimizer_of_another_model(tmp_path):
+    path = _checkpoint(tmp_path)
+    other = tmp_path / "other.pt"
+    train.train(nets.ScoreMLP(2, 16, 2), torch.randn(64, 2), "ssm", steps=2, batch_size=8, checkpoint_path=other)
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["optimizer"] = torch.load(other, weights_only=True)["optimizer"]
+    torch.save(ckpt, path)
+    with pytest.raises(ValueError, match="optimizer holds parameter groups of sizes"):
+        train.train(nets.ScoreMLP(2, 8, 1), torch.randn(64, 2), "ssm", steps=5, batch_size=8, ema_decay=0.5,
+                    checkpoint_path=path, resume=True)
+
+
+def test_resume_names_every_difference_of_the_run_record():
+    rec = train.TrainConfig(steps=3).record("l", 1, nets.ScoreMLP(2, 8, 1), torch.ones(4, 2),
+                                            {"sde": {"name": "vp", "beta_max": 20.0}, "n_projections": 1})
+    other = {**rec, "lr": 0.5, "loss_config": {"sde": {"name": "vp", "beta_max": 5.0}, "n_projections": 4}}
+    with pytest.raises(ValueError) as err:
+        train.TrainConfig.check_resumable(other, rec, Path("x.pt"))
+    for name in ("lr=0.5", "loss_config.sde.beta_max=5.0", "loss_config.n_projections=4"):
+        assert name in str(err.value)
+    train.TrainConfig.check_resumable({**rec, "steps": 99}, rec, Path("x.pt"))  # run length may change
+
+
+def test_outputs_that_are_inputs_are_refused_through_symlinks(tmp_path):
+    (tmp_path / "a.pt").write_bytes(b"x")
+    os.symlink(tmp_path / "a.pt", tmp_path / "link.pt")
+    with pytest.raises(ValueError, match="--out .* is the same file as --checkpoint"):
+        _checks.check_distinct_paths({"--checkpoint": tmp_path / "a.pt"}, {"--out": tmp_path / "link.pt"})
+    with pytest.raises(ValueError, match="--out .* is the same file as --figure"):
+        _checks.check_distinct_paths({}, {"--figure": tmp_path / "s.png", "--out": tmp_path / "." / "s.png"})
+    _checks.check_distinct_paths({"--checkpoint": tmp_path / "a.pt"}, {"--out": tmp_path / "b.pt"})

@@ -9,8 +9,10 @@ import time
 import pytest
 import sympy as sp
 
-from scoresde import _safe_expr, exercises
-from scoresde.exercise_answers import EXERCISES
+from scoresde import exercises
+from scoresde.exercises import kinds
+from scoresde.exercises import safe_expr as _safe_expr
+from scoresde.exercises.answers import EXERCISES
 from scoresde.exercises import check
 
 INJECTIONS = [
@@ -93,7 +95,7 @@ def test_the_injection_test_catches_an_evaluating_parser(tmp_path, monkeypatch):
     from sympy.parsing.sympy_parser import parse_expr
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(exercises, "parse_answer", lambda text, symbols: parse_expr(text, local_dict=dict(symbols)))
+    monkeypatch.setattr(kinds, "parse_answer", lambda text, symbols: parse_expr(text, local_dict=dict(symbols)))
     check("3.2", "open('pwned2','w').write('x') and t")
     assert os.listdir(tmp_path) == ["pwned2"]
 

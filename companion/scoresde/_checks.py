@@ -44,6 +44,14 @@ __all__ = [
     "check_choice",
     "check_callable",
     "check_output_like",
+    "nbytes",
+    "check_fits_memory",
+    "check_seed",
+    "check_time_between",
+    "check_nondegenerate_probes",
+    "check_distinct_paths",
+    "check_outside",
+    "check_snr",
 ]
 
 
@@ -208,8 +216,11 @@ def as_column(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return v.reshape(-1, *([1] * (like.ndim - 1)))
 
 
-def check_shape(shape: Any, name: str = "shape") -> tuple[int, ...]:
-    """Return ``shape`` as a tuple if it is a non-empty tuple/list/``torch.Size`` of positive ints, else raise."""
+def check_shape(shape: Any, name: str = "shape", *, dtype: torch.dtype | None = None,
+                device: torch.device | str | None = None) -> tuple[int, ...]:
+    """Return ``shape`` as a tuple if it is a non-empty tuple/list/``torch.Size`` of positive ints, else raise;
+    with ``dtype``, also refuse a tensor of that shape that cannot fit in ``device``'s memory
+    (:func:`check_fits_memory`), before anything is allocated."""
     if isinstance(shape, int) or not isinstance(shape, (tuple, list, torch.Size)):
         raise TypeError(f"{name} must be a tuple of ints, got {type(shape).__name__}")
     shape = tuple(shape)
@@ -217,6 +228,8 @@ def check_shape(shape: Any, name: str = "shape") -> tuple[int, ...]:
         raise ValueError(f"{name} must have at least one dimension (batch, *event_shape)")
     for s in shape:
         check_positive_int(s, f"each entry of {name}")
+    if dtype is not None:
+        check_fits_memory(nbytes(shape, dtype), f"{name} {shape} of {dtype}", device)
     return shape
 
 
@@ -364,3 +377,116 @@ def check_writable_file(path: Any, name: str) -> Path:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise ValueError(f"{name} {str(target)!r}: the directory {str(parent)!r} is not writable")
     return target
+
+
+# ---- sizes, seeds, times, probes and paths (issue 31) ------------------------------------------------------
+
+
+def nbytes(shape: Sequence[int], dtype: torch.dtype) -> int:
+    """The bytes of a tensor of ``shape`` and ``dtype`` (exact integer arithmetic: no overflow)."""
+    return math.prod(int(s) for s in shape) * torch.empty((), dtype=dtype).element_size()
+
+
+def _memory_of(device: torch.device | str | None) -> int:
+    """The total memory of ``device`` in bytes: physical RAM for the CPU, the card's memory for CUDA."""
+    dev = torch.device("cpu" if device is None else device)
+    if dev.type == "cuda" and torch.cuda.is_available():
+        return int(torch.cuda.get_device_properties(dev.index or 0).total_memory)
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # no sysconf (Windows): assume a large workstation
+        return 1 << 40
+
+
+def _size_text(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} PB"
+
+
+def check_fits_memory(n_bytes: int, what: str, device: torch.device | str | None = None) -> int:
+    """Refuse, before allocating, ``n_bytes`` for ``what`` when they exceed the total memory of ``device``
+    (RAM for the CPU, the card's memory for CUDA); the message gives the estimate."""
+    total = _memory_of(device)
+    if n_bytes > total:
+        where = "cpu" if device is None else str(device)
+        raise ValueError(f"{what} needs about {_size_text(n_bytes)}, more than the {_size_text(total)} of memory "
+                         f"on {where}; use a smaller size")
+    return n_bytes
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """Return ``seed`` if it is an int in ``[0, 2**63)`` (what ``torch.Generator.manual_seed`` takes), else raise."""
+    seed = check_positive_int(seed, name, minimum=0)
+    if seed >= 2**63:
+        raise ValueError(f"{name} must be below 2**63 (a torch.Generator seed), got {seed}")
+    return seed
+
+
+def check_time_between(t: Any, low: float, high: float, name: str = "t") -> Any:
+    """:func:`check_time` and ``t <= high`` (up to ``1e-6`` relative rounding): a time on the SDE's interval."""
+    check_time(t, name, minimum=low)
+    top = high + 1e-6 * max(1.0, abs(high))
+    if isinstance(t, torch.Tensor):
+        biggest = float(t.max()) if t.numel() else low
+    else:
+        biggest = float(t)
+    if biggest > top:
+        raise ValueError(f"{name} must lie in [{low:g}, {high:g}] (the SDE's time interval), got {biggest:g}")
+    return t
+
+
+def check_nondegenerate_probes(probes: torch.Tensor, name: str = "probes") -> torch.Tensor:
+    """Refuse probes ``(M, batch, *event)`` in which some probe is the zero vector for some row: it adds
+    :math:`v^\top A v = 0` to the average whatever :math:`A` is, a silent bias (Hutchinson needs
+    :math:`\\mathbb E[vv^\top] = I`, which no zero probe can contribute to)."""
+    if probes.ndim >= 2 and probes.numel():
+        zero = probes.reshape(probes.shape[0], probes.shape[1], -1).abs().amax(-1) == 0
+        if bool(zero.any()):
+            m, row = (int(i) for i in zero.nonzero()[0])
+            raise ValueError(f"{name}[{m}, {row}] is the zero vector ({int(zero.sum())} of {zero.numel()} probe "
+                             "vectors are zero); a zero probe contributes 0 to every trace estimate, so the "
+                             "average is biased: pass probes with E[v v^T] = I (Rademacher or Gaussian)")
+    return probes
+
+
+def _resolved(path: Any) -> str:
+    return os.path.realpath(os.fspath(path))  # absolute, symlinks followed (also for a file not yet there)
+
+
+def check_distinct_paths(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
+    """Refuse an output that would overwrite an input, or another output, of the same command.
+
+    ``inputs`` and ``outputs`` map an argument's name (``"--checkpoint"``) to a path or ``None`` (not given);
+    paths are compared resolved, symlinks followed."""
+    seen: dict[str, str] = {_resolved(p): flag for flag, p in inputs.items() if p is not None}
+    for flag, p in outputs.items():
+        if p is None:
+            continue
+        key = _resolved(p)
+        if key in seen:
+            raise ValueError(f"{flag} {os.fspath(p)!r} is the same file as {seen[key]}; writing it would destroy "
+                             f"{seen[key]}: choose another file name")
+        seen[key] = flag
+
+
+def check_outside(path: Any, folder: Any, name: str, why: str) -> None:
+    """Refuse a path that resolves (symlinks followed) into ``folder``."""
+    if path is None:
+        return
+    target, root = Path(_resolved(path)), Path(_resolved(folder))
+    if target == root or root in target.parents:
+        raise ValueError(f"{name} {os.fspath(path)!r} lies in {root}: {why}")
+
+
+def check_snr(snr: Any, name: str = "snr") -> float:
+    """Return the predictor-corrector's signal-to-noise ratio if it lies in ``(0, 1]``. The Langevin step grows as
+    ``snr**2`` (book: eq-pc-snr); score_sde uses 0.01 to 0.17, and above 1 the corrector's step exceeds the
+    noise-matched one so far that the chain leaves the data's scale."""
+    value = check_positive_float(snr, name)
+    if value > 1:
+        raise ValueError(f"{name} = {value:g} is above 1: the corrector's steps (which grow as {name}^2) would throw "
+                         "the samples off the data's scale; use 0.01 to 0.2")
+    return value

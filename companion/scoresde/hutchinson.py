@@ -36,6 +36,7 @@ from ._checks import (
     check_callable,
     check_choice,
     check_generator,
+    check_nondegenerate_probes,
     check_output_like,
     check_positive_int,
     check_shape,
@@ -76,7 +77,7 @@ def sample_probes(
     """
     check_choice(dist, "dist", PROBE_DISTS)
     device = draw_device(generator, device, dtype)
-    shape = check_shape(shape)
+    shape = check_shape(shape, dtype=dtype, device=device)  # refused before allocation if it cannot fit
     check_positive_int(event_dims, "event_dims")
     if event_dims > len(shape):
         raise ValueError(f"event_dims={event_dims} exceeds the number of dimensions of shape {shape}")
@@ -118,7 +119,7 @@ def probes_for(
         raise ValueError("pass either probes or generator, not both (explicit probes need no random draws)")
     if n_probes not in (1, probes.shape[0]):
         raise ValueError(f"n_probes={n_probes} contradicts the {probes.shape[0]} probes given")
-    return probes
+    return check_nondegenerate_probes(probes)
 
 
 def _prepare(f: VectorField, x: torch.Tensor) -> torch.Tensor:

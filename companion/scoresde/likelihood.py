@@ -28,6 +28,7 @@ ODE (a continuous normalising flow), not of the SDE sampler's law.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -87,9 +88,17 @@ class LikelihoodResult:
         per point, shape ``(batch,)``. score_sde's ``offset = 7 - inverse_scaler(-1)`` is this
         :math:`\log_2(L/a)` for :math:`L = 256`: 8 for data in :math:`[0,1]`, 7 for :math:`[-1,1]`."""
         levels = check_positive_int(levels, "levels")
+        if levels > 2**32:
+            raise ValueError(f"levels must be <= 2**32 (the values a pixel of discrete data takes), got an int of "
+                             f"{levels.bit_length()} bits")
         data_range = check_positive_float(data_range, "data_range")
+        if data_range < sys.float_info.min:
+            raise ValueError(f"data_range = {data_range:g} is below the smallest normal float "
+                             f"({sys.float_info.min:.3g}); give the width of the data's interval, e.g. 1 or 2")
         dims = self.z[0].numel()
-        return -self.log_prob / (dims * math.log(2)) + math.log2(levels / data_range)
+        ratio = levels / data_range
+        offset = math.log2(ratio) if math.isfinite(ratio) else math.log2(levels) - math.log2(data_range)
+        return -self.log_prob / (dims * math.log(2)) + offset
 
 
 def log_likelihood(
@@ -148,7 +157,7 @@ def log_likelihood(
     eps = check_eps(eps, sde.T)
     rtol = check_positive_float(rtol, "rtol")
     atol = check_positive_float(atol, "atol")
-    if prior_logp is None and type(sde).prior_logp is SDE.prior_logp:
+    if prior_logp is None and sde.prior_std is None:
         raise ValueError(f"{type(sde).__name__} has no closed-form prior; pass prior_logp= (log p_T, shape (batch,))")
     prior = sde.prior_logp if prior_logp is None else check_callable(prior_logp, "prior_logp")
     check_generator(generator, x.device)

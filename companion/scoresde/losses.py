@@ -74,6 +74,7 @@ __all__ = [
     "sliced_score_matching",
     "denoising_score_matching",
     "sde_score_matching",
+    "flow_matching",
 ]
 
 ScoreFn = Callable[[torch.Tensor], torch.Tensor]
@@ -426,3 +427,50 @@ def sde_score_matching(
 
         per_row = sliced_score_matching(at_t, xt, n, dist, variance_reduction, generator, reduction="none")
     return _reduce(lam.detach() * per_row, reduction)
+
+
+def flow_matching(
+    velocity_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    *,
+    generator: torch.Generator | None = None,
+    reduction: Reduction = "mean",
+) -> torch.Tensor:
+    r"""Conditional flow matching with the linear interpolant (Lipman et al. 2023; Liu et al. 2023; book: eq-fm-loss).
+
+    With :math:`t\sim\mathcal U(0,1)`, :math:`\varepsilon\sim\mathcal N(0,I)` and the interpolant
+    :math:`x_t=(1-t)\,x_0+t\,\varepsilon` (book: eq-fm-path), whose conditional velocity is
+    :math:`\mathrm dx_t/\mathrm dt=\varepsilon-x_0`,
+
+    .. math:: J_{\mathrm{FM}}(\theta)=\mathbb{E}_{t,x_0,\varepsilon}
+              \big[\tfrac12\|v_\theta(x_t,t)-(\varepsilon-x_0)\|^2\big].
+
+    Its minimiser is the marginal velocity :math:`v(x,t)=\mathbb{E}[\varepsilon-x_0\mid x_t=x]`, the
+    probability-flow drift of the Gaussian path :math:`\mathcal N((1-t)x_0, t^2I)`; sample by integrating
+    :math:`\mathrm dx/\mathrm dt=v_\theta` from :math:`t=1` to :math:`0`
+    (:func:`scoresde.sampling.flow.flow_sample`). Written in the noise prediction
+    :math:`\varepsilon_\theta=x_t+(1-t)\,v_\theta` and the score :math:`s_\theta=-\varepsilon_\theta/t`, the
+    integrand is :math:`\tfrac12\|\varepsilon_\theta-\varepsilon\|^2/(1-t)^2=\tfrac{t^2}{(1-t)^2}\cdot
+    \tfrac12\|s_\theta+\varepsilon/t\|^2`: denoising score matching with the weight
+    :math:`\lambda(t)=t^2/(1-t)^2` (book: eq-fm-dsm). Carries the module's factor :math:`\tfrac12`.
+
+    Args:
+        velocity_fn: :math:`v_\theta(x,t)`, ``x`` of shape ``(batch, *event)``, ``t`` of shape ``(batch,)``.
+        x: clean data :math:`x_0`, shape ``(batch, *event_shape)``.
+        generator: ``torch.Generator`` on ``x``'s device for :math:`t` (drawn first) and :math:`\varepsilon`.
+        reduction: ``"mean"`` (0-dim tensor) or ``"none"`` (shape ``(batch,)``).
+
+    Returns:
+        The objective, differentiable with respect to the parameters of ``velocity_fn``.
+    """
+    check_callable(velocity_fn, "velocity_fn")
+    check_tensor(x, "x", min_dim=2)
+    check_choice(reduction, "reduction", REDUCTIONS)
+    check_generator(generator, x.device)
+    xd = x.detach()
+    t = torch.rand(x.shape[0], generator=generator, dtype=x.dtype, device=x.device)
+    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+    col = as_column(t, x)
+    xt = (1 - col) * xd + col * noise
+    v = check_output_like(velocity_fn(xt, t), xt, "velocity_fn")
+    return _reduce(0.5 * _row_sq_norm(v - (noise - xd)), reduction)

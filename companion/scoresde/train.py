@@ -55,10 +55,12 @@ from ._checks import (
     check_bool,
     check_callable,
     check_choice,
+    check_finite,
     check_module_input,
     check_optional_bool,
     check_positive_float,
     check_positive_int,
+    check_seed,
     check_tensor,
     check_writable_file,
 )
@@ -101,13 +103,17 @@ LOSS_NAMES: tuple[str, ...] = tuple(_LOSS_TABLE)
 _PLAIN = (bool, int, float, str, type(None))
 
 
-def _is_plain(value: Any) -> bool:
+def _is_plain(value: Any, depth: int = 0) -> bool:
+    """Plain data (numbers, strings, bools, None, and lists/tuples/dicts of them), nested at most 32 deep (a
+    self-referencing list is not plain data; without the bound it would recurse forever)."""
     if isinstance(value, _PLAIN):
         return True
+    if depth >= 32:
+        return False
     if isinstance(value, (list, tuple)):
-        return all(_is_plain(v) for v in value)
+        return all(_is_plain(v, depth + 1) for v in value)
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+        return all(isinstance(k, str) and _is_plain(v, depth + 1) for k, v in value.items())
     return False
 
 
@@ -161,9 +167,14 @@ class TrainResult:
 
 
 
-#: the record entries that shape the trajectory: a resumed run must match them all (only ``steps`` may change)
-RESUME_KEYS: tuple[str, ...] = ("seed", "batch_size", "loss", "loss_kwargs", "lr", "optimizer", "weight_decay",
-                                "ema_decay", "grad_clip", "world_size", "model", "data")
+#: the record entries that shape the trajectory: a resumed run must match them all (only the run-length settings
+#: :data:`RUN_LENGTH_KEYS` may change). ``loss_config`` is the ``config`` a loss callable carries (the CLI's: the
+#: SDE and its parameters, the objective and its options); ``dtype`` and ``params`` the model's dtype and shapes.
+RESUME_KEYS: tuple[str, ...] = ("seed", "batch_size", "loss", "loss_kwargs", "loss_config", "lr", "optimizer",
+                                "weight_decay", "ema_decay", "grad_clip", "world_size", "model", "dtype", "params",
+                                "data")
+#: the record entries a resumed run may change (``checkpoint_every`` and ``progress`` are not recorded at all)
+RUN_LENGTH_KEYS: tuple[str, ...] = ("steps",)
 
 
 @dataclass(frozen=True)
@@ -238,17 +249,22 @@ class TrainConfig:
             "loss_kwargs": dict(self.loss_kwargs),  # a copy: the caller's dict may change, this one is checked
             "ema_decay": None if ema is None else float(ema),
             "grad_clip": None if clip is None else check_positive_float(clip, "grad_clip"),
-            "seed": check_positive_int(self.seed, "seed", minimum=0),
+            "seed": check_seed(self.seed, "seed"),
             "checkpoint_path": None if self.checkpoint_path is None
             else check_writable_file(self.checkpoint_path, "checkpoint_path"),
             "checkpoint_every": None if every is None else check_positive_int(every, "checkpoint_every"),
         }
 
-    def record(self, loss_name: str, world_size: int, model: nn.Module, data: Any) -> dict[str, Any]:
+    def record(self, loss_name: str, world_size: int, model: nn.Module, data: Any,
+               loss_config: Any = None) -> dict[str, Any]:
         """The plain-data description of the run that checkpoints store (and :data:`RESUME_KEYS` compares)."""
         model_config = getattr(model, "config", None)
+        first = next((p for p in model.parameters() if p.is_floating_point()), None)
         return {
             "loss": loss_name, "loss_kwargs": dict(self.loss_kwargs), "steps": self.steps,
+            "loss_config": loss_config if _is_plain(loss_config) else repr(loss_config),
+            "dtype": None if first is None else str(first.dtype),
+            "params": [[name, list(p.shape)] for name, p in model.named_parameters()],
             "batch_size": self.batch_size, "lr": self.lr, "optimizer": self.optimizer,
             "weight_decay": self.weight_decay, "ema_decay": self.ema_decay, "grad_clip": self.grad_clip,
             "seed": self.seed, "world_size": world_size, "model": model_config if _is_plain(model_config) else None,
@@ -257,11 +273,23 @@ class TrainConfig:
 
     @staticmethod
     def check_resumable(saved: Mapping[str, Any], current: Mapping[str, Any], path: Path) -> None:
-        """Raise ``ValueError`` naming the first of :data:`RESUME_KEYS` on which two records differ."""
-        for key in RESUME_KEYS:
-            if saved.get(key) != current[key]:
-                raise ValueError(f"cannot resume {path}: it was trained with {key}={saved.get(key)!r}, "
-                                 f"this run has {key}={current[key]!r}")
+        """Raise ``ValueError`` naming every difference between two records (nested entries by their dotted
+        name, e.g. ``loss_config.sde.beta_max``), outside the run-length settings :data:`RUN_LENGTH_KEYS`."""
+        keys = [k for k in dict.fromkeys((*RESUME_KEYS, *current)) if k not in RUN_LENGTH_KEYS]
+        diffs = [d for key in keys for d in _differences(key, saved.get(key), current.get(key))]
+        if diffs:
+            shown = "; ".join(f"it was trained with {k}={a!r}, this run has {k}={b!r}" for k, a, b in diffs[:6])
+            more = f"; and {len(diffs) - 6} more" if len(diffs) > 6 else ""
+            raise ValueError(f"cannot resume {path}: {shown}{more} (only {', '.join(RUN_LENGTH_KEYS)} may change; "
+                             "start a new checkpoint for a different run)")
+
+
+def _differences(key: str, a: Any, b: Any) -> list[tuple[str, Any, Any]]:
+    """The leaves on which two plain records differ, as ``(dotted key, saved, current)``."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in dict.fromkeys((*a, *b)) for d in _differences(f"{key}.{k}", a.get(k), b.get(k))]
+    return [] if a == b else [(key, a, b)]
+
 
 # ---- seeds: a run is a function of (seed, step, stream) -------------------------------------------------------
 
@@ -285,7 +313,13 @@ def _draw_batch(data: Any, batch_size: int, g: torch.Generator, device: torch.de
     if isinstance(data, torch.Tensor):
         idx = torch.randint(0, data.shape[0], (batch_size,), generator=g, device=device)
         return data[idx]
-    return data.sample(batch_size, generator=g, device=device)
+    batch = data.sample(batch_size, generator=g, device=device)
+    if not isinstance(batch, torch.Tensor):
+        raise TypeError(f"data.sample({batch_size}) must return a torch.Tensor, got {type(batch).__name__}")
+    if batch.ndim < 2 or batch.shape[0] != batch_size:
+        raise ValueError(f"data.sample({batch_size}) returned shape {tuple(batch.shape)}: the trainer needs "
+                         f"batch_size={batch_size} rows (batch, *event_shape) at every step")
+    return batch
 
 
 # ---- checkpoints -------------------------------------------------------------------------------------------
@@ -350,7 +384,78 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
     missing = {"step", "model", "optimizer", "ema", "losses", "config"} - set(ckpt)
     if missing:
         raise ValueError(f"{path} is an incomplete checkpoint: missing {sorted(missing)}")
+    _check_record(ckpt, path)
     return ckpt
+
+
+def _check_state_dict(state: Any, what: str, path: Path) -> None:
+    if not isinstance(state, dict) or not state:
+        raise ValueError(f"{path}: {what} must be a non-empty dict of tensors, got {type(state).__name__}")
+    for key, value in state.items():
+        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+            raise ValueError(f"{path}: {what} must map names to tensors; entry {key!r} holds "
+                             f"{type(value).__name__}")
+        check_finite(value, f"{path}: {what}[{key!r}]")
+
+
+def _check_record(ckpt: dict[str, Any], path: Path) -> None:
+    """The fields of a checkpoint: types, ranges and their agreement (a forged or damaged file fails here, with
+    one line naming the field, not later in the middle of a run)."""
+    step, losses, config = ckpt["step"], ckpt["losses"], ckpt["config"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise ValueError(f"{path}: step must be a non-negative int, got {step!r}")
+    if not (isinstance(losses, torch.Tensor) and losses.is_floating_point() and losses.ndim == 1):
+        raise ValueError(f"{path}: losses must be a 1-D floating tensor, got {getattr(losses, 'shape', losses)!r}")
+    if losses.numel() != step:
+        raise ValueError(f"{path}: losses holds {losses.numel()} values for step {step} (one per step)")
+    check_finite(losses, f"{path}: losses")
+    if not isinstance(config, dict) or not _is_plain(config):
+        raise ValueError(f"{path}: config must be a dict of plain data, got {type(config).__name__}")
+    if not isinstance(config.get("model"), (dict, type(None))):
+        raise ValueError(f"{path}: config['model'] must be a dict (a scoresde.nets config) or None")
+    _check_state_dict(ckpt["model"], "model", path)
+    ema = ckpt["ema"]
+    if ema is None:
+        if config.get("ema_decay") is not None:
+            raise ValueError(f"{path}: config records ema_decay={config['ema_decay']!r} but ema holds no weights")
+    else:
+        _check_state_dict(ema, "ema", path)
+    opt = ckpt["optimizer"]
+    if not (isinstance(opt, dict) and isinstance(opt.get("state"), dict)
+            and isinstance(opt.get("param_groups"), list)):
+        raise ValueError(f"{path}: optimizer must be an optimizer state dict (with 'state' and 'param_groups')")
+
+
+def _check_shapes(state: Mapping[str, Any], expected: Mapping[str, Any], what: str, path: Path) -> None:
+    """Refuse a saved state dict whose names or shapes differ from the model's (one line naming the first)."""
+    missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if missing or extra:
+        raise ValueError(f"{path}: {what} does not fit this model: missing {missing[:3]}, unexpected {extra[:3]}")
+    for key, value in expected.items():
+        saved = state[key]
+        if isinstance(value, torch.Tensor) and tuple(saved.shape) != tuple(value.shape):
+            raise ValueError(f"{path}: {what}[{key!r}] has shape {tuple(saved.shape)}, the model's is "
+                             f"{tuple(value.shape)}")
+
+
+def _check_optimizer_state(state: dict[str, Any], opt: torch.optim.Optimizer, path: Path) -> None:
+    """Refuse an optimizer state saved for another model (other groups, parameter counts or shapes)."""
+    groups = state["param_groups"]
+    ours = opt.param_groups
+    counts = [len(g.get("params", ())) if isinstance(g, dict) else -1 for g in groups]
+    if counts != [len(g["params"]) for g in ours]:
+        raise ValueError(f"{path}: optimizer holds parameter groups of sizes {counts}, this model's are "
+                         f"{[len(g['params']) for g in ours]}")
+    params = [p for g in ours for p in g["params"]]
+    index = [i for g in groups for i in g["params"]]
+    shapes = dict(zip(index, (tuple(p.shape) for p in params)))
+    for key, entry in state["state"].items():
+        if key not in shapes or not isinstance(entry, dict):
+            raise ValueError(f"{path}: optimizer state for parameter {key!r}, which this model does not have")
+        for name, value in entry.items():
+            if isinstance(value, torch.Tensor) and value.ndim and tuple(value.shape) != shapes[key]:
+                raise ValueError(f"{path}: optimizer state {name!r} of parameter {key} has shape "
+                                 f"{tuple(value.shape)}, the parameter's is {shapes[key]}")
 
 
 def load_trained(
@@ -371,7 +476,11 @@ def load_trained(
     else:
         state = ckpt["model"]
     dtype = next((v.dtype for v in state.values() if torch.is_floating_point(v)), torch.float32)
-    model = from_config(model_config, dtype=dtype).to(map_location)  # built in the dtype it was saved in
+    try:
+        model = from_config(model_config, dtype=dtype).to(map_location)  # built in the dtype it was saved in
+    except (TypeError, ValueError, KeyError) as err:
+        raise ValueError(f"{path}: config['model'] does not build a network: {str(err).splitlines()[0]}") from err
+    _check_shapes(state, model.state_dict(), "the weights", Path(path))
     model.load_state_dict(state)
     return model.eval()
 
@@ -475,6 +584,10 @@ class _Run:
             return 0
         ckpt = load_checkpoint(path, map_location=device)
         TrainConfig.check_resumable(ckpt["config"], self.record, path)
+        _check_shapes(ckpt["model"], self.model.state_dict(), "model", path)
+        _check_optimizer_state(ckpt["optimizer"], self.opt, path)
+        if self.ema is not None:
+            _check_shapes(ckpt["ema"], self.ema.state_dict(), "ema", path)
         self.model.load_state_dict(ckpt["model"])
         self.opt.load_state_dict(ckpt["optimizer"])
         if self.ema is not None:
@@ -484,9 +597,16 @@ class _Run:
             raise ValueError(f"{path} is at step {int(ckpt['step'])}, beyond steps={self.cfg.steps}")
         return int(ckpt["step"])
 
-    def step(self, net: nn.Module, loss_fn: LossFn, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """One optimisation step on the batch ``x``; returns the detached loss."""
-        value = loss_fn(net, x, generator)
+    def step(self, net: nn.Module, loss_fn: LossFn, x: torch.Tensor, generator: torch.Generator,
+             step: int) -> torch.Tensor:
+        """One optimisation step (number ``step``) on the batch ``x``; returns the detached loss."""
+        try:
+            value = loss_fn(net, x, generator)
+        except ValueError as err:  # weights blown up by the previous step: name the run's settings, not the loss's
+            if step > 1 and not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+                raise DivergenceError(f"the weights became non-finite at step {step - 1} (lr={self.cfg.lr:g}); "
+                                      "lower lr or set grad_clip") from err
+            raise
         if not isinstance(value, torch.Tensor) or value.ndim != 0:
             raise TypeError(f"the loss must return a 0-dim tensor, got {getattr(value, 'shape', type(value))}")
         self.opt.zero_grad(set_to_none=True)
@@ -553,7 +673,9 @@ def train(
         data: where batches come from: an object with ``sample(n, *, generator, device)`` (e.g. a
             :mod:`scoresde.data` toy) or a tensor of shape ``(N, *event_shape)`` sampled with replacement.
         loss: ``loss_fn(model, x, generator) -> 0-dim tensor`` (free to draw its own noise, probes or times
-            from ``generator``), or a name from :data:`LOSS_NAMES` (see :func:`resolve_loss`).
+            from ``generator``), or a name from :data:`LOSS_NAMES` (see :func:`resolve_loss`). A callable may
+            carry a ``config`` attribute (plain data: what defines it, e.g. the SDE and its parameters); the
+            record stores it and a resumed run must match it.
         config: the run's settings as a :class:`TrainConfig`.
         settings: fields of :class:`TrainConfig` (``steps``, ``batch_size``, ``lr``, ``optimizer``,
             ``weight_decay``, ``loss_kwargs``, ``ema_decay``, ``grad_clip``, ``seed``, ``device``,
@@ -578,7 +700,8 @@ def train(
         raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the number of ranks ({world})")
     if isinstance(data, torch.Tensor):
         data = data.to(dev)
-    record = cfg.record(loss_name, world, model, data)
+    loss_config = None if isinstance(loss, str) else getattr(loss, "config", None)
+    record = cfg.record(loss_name, world, model, data, loss_config)
     model.to(dev).train()
     if isinstance(data, torch.Tensor):
         check_module_input(data[:1], model, "data")
@@ -594,7 +717,7 @@ def train(
         for step in range(start + 1, cfg.steps + 1):
             batch = _draw_batch(data, cfg.batch_size, _generator(dev, _stream_seed(cfg.seed, step, 0)), dev)
             x = batch[rank * local : (rank + 1) * local]
-            value = run.step(net, loss_fn, x, _generator(dev, _stream_seed(cfg.seed, step, 1 + rank)))
+            value = run.step(net, loss_fn, x, _generator(dev, _stream_seed(cfg.seed, step, 1 + rank)), step)
             run.log(_mean_over_ranks(value, world), step, bar)
         run.flush(cfg.steps, bar)
         run.checkpoint(cfg.steps)

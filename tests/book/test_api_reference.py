@@ -29,7 +29,7 @@ CITED = re.compile(r"book: (eq-[A-Za-z0-9_-]*[A-Za-z0-9])")
 DEFINED = re.compile(r"\$\$\s*\((eq-[A-Za-z0-9_-]+)\)")
 AUTOMODULE = re.compile(r"^\.\. automodule:: (\S+)(\n   :members:)?", re.M)
 # public modules without a reference entry, and why
-NOT_DOCUMENTED = {"scoresde.exercise_answers": "the self-checks' encoded answers (data, not an API)"}
+NOT_DOCUMENTED = {"scoresde.exercises.answers": "the self-checks' encoded answers (data, not an API)"}
 
 _spec = importlib.util.spec_from_file_location("scoresde_api_links", ROOT / "scripts" / "api_links.py")
 api_links = importlib.util.module_from_spec(_spec)

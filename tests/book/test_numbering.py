@@ -20,7 +20,7 @@ from .bookcheck import ROOT
 
 HTML = Path(os.environ.get("SCORESDE_HTML", ROOT / "_build" / "html"))
 EXERCISE = re.compile(r'<div class="exercise admonition" id="([^"]+)">\s*<p class="admonition-title">'
-                      r'<span class="caption-number">\S+ (\d+(?:\.\d+)*)\s*</span>')
+                      r'<span class="caption-number">(?:<span class="ui-en" lang="en">)?\S+ (\d+(?:\.\d+)*)\s*</span>')
 EQNO = re.compile(r'<span class="eqno">\((\d+(?:\.\d+)*)\)')
 
 
@@ -36,7 +36,7 @@ def numbering_problems(chapter: int, html: str, ids_by_label: dict[str, str]) ->
     return problems
 
 
-IDS = {ex.label: eid for eid, ex in _REGISTRY.items()}
+IDS = {label: ex.exercise_id for label, ex in _REGISTRY.items()}
 
 
 def test_the_check_fails_on_book_wide_numbers():

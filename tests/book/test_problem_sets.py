@@ -21,7 +21,7 @@ CHAPTERS = sorted(int(p.name[:2]) for p in (ROOT / "notebooks").glob("[0-9][0-9]
 
 def problems(chapter: int, found: list[dict], registry: dict) -> list[str]:
     """What keeps a chapter's exercises from being an assignable, self-checkable problem set."""
-    by_label = {entry["label"]: entry for entry in registry.values()}
+    by_label = registry  # keyed by label
     out = []
     if len(found) < 6:
         out.append(f"chapter {chapter}: {len(found)} exercises, at least 6 wanted")
@@ -29,7 +29,7 @@ def problems(chapter: int, found: list[dict], registry: dict) -> list[str]:
         if not 1 <= row["stars"] <= 3:
             out.append(f"{row['label']}: difficulty ★ to ★★★ missing from the exercise title")
         if row["label"] not in by_label:
-            out.append(f"{row['label']}: no self-check registered in scoresde.exercise_answers")
+            out.append(f"{row['label']}: no self-check registered in scoresde.exercises.answers")
         elif by_label[row["label"]].get("type") not in KINDS:
             out.append(f"{row['label']}: its registry entry needs a type in {sorted(KINDS)}")
     kinds = {by_label[r["label"]].get("type") for r in found if r["label"] in by_label}
@@ -39,13 +39,13 @@ def problems(chapter: int, found: list[dict], registry: dict) -> list[str]:
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_chapter_is_a_problem_set(chapter):
-    from scoresde.exercise_answers import EXERCISES
+    from scoresde.exercises.answers import EXERCISES
 
     assert problems(chapter, problem_sets.exercises_of(chapter), EXERCISES) == []
 
 
 def test_the_problem_set_check_catches_what_it_is_named_for():
-    from scoresde.exercise_answers import EXERCISES
+    from scoresde.exercises.answers import EXERCISES
 
     found = problem_sets.exercises_of(1)
     assert any("at least 6" in p for p in problems(1, found[:5], EXERCISES))

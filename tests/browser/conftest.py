@@ -1,7 +1,7 @@
 """The rendered book in a real headless Chromium: a local web server over ``_build/html`` and a browser.
 
 Needs the built book (``bash scripts/build-book.sh``) and Debian's ``chromium`` + ``chromium-driver``
-(``scripts/test.sh`` installs them on a fresh machine). Without the browser the tests are skipped on a
+(listed in ``scripts/system-deps.txt``; ``scripts/test.sh`` checks and installs them first). Without the browser the tests are skipped on a
 developer's machine and fail under CI (``CI`` set), so a green CI always means they ran.
 Screenshots go to ``artifacts/screenshots/``; the run time is printed at the end of the session.
 """
@@ -66,10 +66,10 @@ def site() -> str:
 @pytest.fixture(scope="session")
 def browser():
     """A headless Debian Chromium driven by Selenium, offline (only 127.0.0.1 resolves), with a network log."""
-    chromium = _find("chromium", "chromium-browser")
+    chromium = _find("chromium")  # Debian's (scripts/system-deps.txt)
     driver_path = _find("chromedriver")
     if chromium is None or driver_path is None:
-        missing("needs Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)")
+        missing("needs Debian's chromium and chromium-driver: bash scripts/system-deps.sh (the list: scripts/system-deps.txt)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

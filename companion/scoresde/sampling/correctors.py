@@ -19,12 +19,13 @@ import torch
 from .._checks import (
     as_column,
     check_bool,
-    check_positive_float,
     check_positive_int,
+    check_snr,
 )
-from ..sde import SDE, VPSDE, ReverseSDE
+from ..sde import SDE, ReverseSDE
 from ..solvers import Corrector
 from .langevin import langevin_step
+from .registry import register_corrector
 
 __all__ = ["snr_step_size", "LangevinCorrector"]
 
@@ -37,6 +38,7 @@ def snr_step_size(score: torch.Tensor, z: torch.Tensor, snr: float) -> torch.Ten
     return 2 * (snr * ratio) ** 2
 
 
+@register_corrector
 class LangevinCorrector(Corrector):
     r"""``n_steps`` Langevin steps at a fixed time with the step of :func:`snr_step_size` (book: eq-pc-snr).
 
@@ -50,7 +52,7 @@ class LangevinCorrector(Corrector):
     name = "langevin"
 
     def __init__(self, snr: float = 0.16, n_steps: int = 1, alpha_factor: bool = False) -> None:
-        self.snr = check_positive_float(snr, "snr")
+        self.snr = check_snr(snr, "snr")
         self.n_steps = check_positive_int(n_steps, "n_steps")
         self.alpha_factor = check_bool(alpha_factor, "alpha_factor")
 
@@ -75,7 +77,7 @@ class LangevinCorrector(Corrector):
 
     def _alpha(self, sde: SDE, t: torch.Tensor, dt: float, x: torch.Tensor) -> torch.Tensor | None:
         r""":math:`\alpha_i = 1-\beta_i` (shape ``(batch,)``) for a VP or sub-VP SDE with ``alpha_factor``, else ``None``."""
-        forward = getattr(sde, "forward", None)
-        if not self.alpha_factor or not isinstance(forward, VPSDE):
+        discrete_beta = getattr(getattr(sde, "forward", None), "discrete_beta", None)  # the VP family's beta_i
+        if not self.alpha_factor or discrete_beta is None:
             return None
-        return 1 - forward.discrete_beta(t, dt, x)
+        return 1 - discrete_beta(t, dt, x)

@@ -18,6 +18,7 @@ import torch
 from .._checks import (
     DivergenceError,
     check_bool,
+    check_fits_memory,
     check_generator,
     check_output_like,
     check_positive_float,
@@ -27,7 +28,7 @@ from .._checks import (
     check_tensor,
 )
 from .._progress import progress_bar
-from ..brownian import BrownianPath, as_time_grid
+from ..brownian import BrownianPath, Increment, as_time_grid
 from ..sde import SDE
 from .base import Corrector, Solver, check_compatible
 from .registry import SOLVERS, get_solver
@@ -56,20 +57,25 @@ class _CheckedDrift:
 
 
 class _Increments:
-    r"""The Brownian increments :math:`\Delta W_k`: looked up on ``bm``, or drawn step by step from
-    ``generator`` as :math:`\sqrt{|\Delta t|}\,z`, :math:`z\sim\mathcal N(0,I)` (``None`` without noise)."""
+    r"""The noise of each step as an :class:`~scoresde.brownian.Increment`: looked up on ``bm``, or drawn step by
+    step from ``generator``, :math:`\Delta W = \sqrt{|\Delta t|}\,z` and, for a solver that asks, the Lévy area
+    :math:`H = \sqrt{|\Delta t|/12}\,z'` (drawn after :math:`\Delta W`); ``None`` without noise."""
 
-    def __init__(self, sde: SDE, x0: torch.Tensor, bm: BrownianPath | None, generator: torch.Generator | None):
+    def __init__(self, sde: SDE, x0: torch.Tensor, bm: BrownianPath | None, generator: torch.Generator | None,
+                 levy_area: bool):
         self.shape = sde.noise_shape(x0.shape) if sde.noise_type != "none" else None
-        self.bm, self.generator, self.like = bm, generator, x0
+        self.bm, self.generator, self.like, self.levy_area = bm, generator, x0, levy_area
 
-    def __call__(self, k: int, h: float) -> torch.Tensor | None:
+    def __call__(self, k: int, h: float) -> Increment | None:
         if self.shape is None:
             return None
         if self.bm is not None:
-            return self.bm.dW[k].to(self.like.dtype)
+            return self.bm.increment(k, self.like.dtype)
         dw = torch.randn(self.shape, generator=self.generator, dtype=self.like.dtype, device=self.like.device)
-        return dw * math.sqrt(abs(h))
+        if not self.levy_area:
+            return Increment(dw * math.sqrt(abs(h)))
+        area = torch.randn(self.shape, generator=self.generator, dtype=self.like.dtype, device=self.like.device)
+        return Increment(dw * math.sqrt(abs(h)), area * math.sqrt(abs(h) / 12))
 
 
 def solve(
@@ -79,12 +85,13 @@ def solve(
     *,
     method: str | Solver = "euler",
     dt: float | None = None,
-    bm: BrownianPath | None = None,
+    bm: BrownianPath | Any = None,
     generator: torch.Generator | None = None,
     progress: bool = False,
     max_steps: int | None = None,
     corrector: Corrector | None = None,
     denoise: bool = False,
+    max_abs: float | None = None,
 ) -> torch.Tensor:
     r"""Solve :math:`\mathrm dx = f\,\mathrm dt + G\,\mathrm dW` from ``x0`` at ``ts[0]`` and return the states at ``ts``.
 
@@ -104,7 +111,10 @@ def solve(
             :class:`~scoresde.solvers.Solver` object (e.g. a predictor of :mod:`scoresde.sampling`).
         dt: the largest step size (> 0); ``None`` steps from output time to output time.
         bm: a :class:`~scoresde.brownian.BrownianPath` of shape ``sde.noise_shape(x0.shape)`` whose grid
-            contains ``ts`` (to drive two solvers with the same noise); cast to ``x0``'s dtype.
+            contains ``ts`` (to drive two solvers with the same noise; with Lévy areas for a solver that declares
+            ``levy_area``); cast to ``x0``'s dtype. Or a torchsde Brownian object (``BrownianInterval``...),
+            read on the grid of ``ts`` and ``dt`` with :meth:`~scoresde.brownian.BrownianPath.from_torchsde`
+            (increasing ``ts``; for ``levy_area`` solvers made with ``levy_area_approximation="space-time"``).
         generator: a ``torch.Generator`` on ``x0``'s device for the increments and the corrector's noise
             (``None``: global RNG).
         progress: show a tqdm progress bar over the steps.
@@ -114,6 +124,8 @@ def solve(
             drawn before the step's increment).
         denoise: take the last step without its noise (:math:`\Delta W = 0`; the increment is still drawn),
             score_sde's ``denoise``: the last step's mean.
+        max_abs: a state with an entry beyond this magnitude counts as diverged, like NaN (the samplers pass a
+            bound far above any plausible scale of their samples); ``None``: only non-finite values.
 
     Returns:
         The states at ``ts``, shape ``(len(ts), *x0.shape)``, on ``x0``'s device (not differentiable).
@@ -123,7 +135,8 @@ def solve(
         ValueError: bad shapes (``x0`` vs ``g``'s output or ``bm``), times that are not strictly monotone or
             that run against the SDE's direction, ``dt <= 0``, mixed devices, a method that does not apply
             to the SDE's noise or calculus, a drift whose shape or dtype changes, more steps than ``max_steps``.
-        DivergenceError: non-finite values produced mid-solve (naming the step).
+        DivergenceError: non-finite values (or, with ``max_abs``, values beyond it) produced mid-solve (naming
+            the step).
     """
     if not isinstance(sde, SDE):
         raise TypeError(f"sde must be a scoresde.sde.SDE, got {type(sde).__name__}")
@@ -141,11 +154,38 @@ def solve(
     _check_direction(sde, grid_out)
     t0 = torch.full((x0.shape[0],), float(grid_out[0]), dtype=x0.dtype, device=x0.device)
     check_compatible(solver, sde, x0, t0, SOLVERS)
+    if bm is not None and not isinstance(bm, BrownianPath):
+        bm = _from_torchsde(bm, grid_out, dt, solver, max_steps)
+        dt = None
     grid, record = _grid(sde, x0, grid_out, dt, bm, max_steps)
+    if bm is not None and solver.levy_area and sde.noise_type != "none" and bm.H is None:
+        raise ValueError(f"method {solver.name!r} needs the Lévy areas of the steps: give "
+                         "bm=BrownianPath.sample(..., levy_area=True) (or omit bm)")
     check_generator(generator, x0.device)
     check_steps(grid.numel() - 1, "the number of steps", max_steps)
-    return _run(sde, solver, corrector, x0, grid, record, _Increments(sde, x0, bm, generator), generator,
-                progress, denoise)
+    check_fits_memory(len(record) * x0.numel() * x0.element_size(),
+                      f"the {len(record)} output states of shape {tuple(x0.shape)}", x0.device)
+    bound = math.inf if max_abs is None else check_positive_float(max_abs, "max_abs")
+    return _run(sde, solver, corrector, x0, grid, record, _Increments(sde, x0, bm, generator, solver.levy_area),
+                generator, progress, denoise, bound)
+
+
+def _from_torchsde(bm: Any, grid_out: torch.Tensor, dt: float | None, solver: Solver,
+                   max_steps: int | None) -> BrownianPath:
+    """A torchsde Brownian object read on the step grid of ``ts`` (and ``dt``) as a :class:`BrownianPath`."""
+    if not type(bm).__module__.startswith("torchsde") or not callable(bm):
+        raise TypeError(f"bm must be a scoresde.brownian.BrownianPath (or a torchsde Brownian object, read with "
+                        f"BrownianPath.from_torchsde), got {type(bm).__name__}")
+    if bool(grid_out[1] < grid_out[0]):
+        raise ValueError("a torchsde Brownian object runs forward in time: ts must be increasing "
+                         "(for reverse time build a BrownianPath)")
+    grid = grid_out
+    if dt is not None:
+        dt = check_positive_float(dt, "dt")
+        check_steps(math.ceil(float(grid_out[-1] - grid_out[0]) / dt) + grid_out.numel(), f"the grid for dt={dt:g}",
+                    max_steps)
+        grid = _refine_grid(grid_out, dt)[0]
+    return BrownianPath.from_torchsde(bm, grid.tolist(), levy_area=solver.levy_area)
 
 
 def _check_direction(sde: SDE, grid_out: torch.Tensor) -> None:
@@ -174,12 +214,13 @@ def _grid(
                 f"bm has shape {tuple(bm.shape)} but {type(sde).__name__} with noise_type "
                 f"{sde.noise_type!r} needs noise of shape {tuple(expected)} for x0 of shape {tuple(x0.shape)}"
             )
-        grid = bm.ts.detach().to(device="cpu", dtype=torch.float64)
+        grid = bm.ts.detach().to(device="cpu", dtype=torch.float64)  # (a torchsde grid: float64 on the CPU)
         return grid, _indices_in(grid_out, grid)
     if dt is not None:
         dt = check_positive_float(dt, "dt")
         span = float(torch.diff(grid_out).abs().sum())
-        check_steps(math.ceil(span / dt) + grid_out.numel(), f"the grid for dt={dt:g}", max_steps)
+        n = span / dt  # inf for a denormal dt: refused as too many steps, not an OverflowError
+        check_steps(math.ceil(min(n, 1e30)) + grid_out.numel(), f"the grid for dt={dt:g}", max_steps)
         return _refine_grid(grid_out, dt)
     return grid_out, list(range(grid_out.numel()))
 
@@ -187,6 +228,7 @@ def _grid(
 def _run(
     sde: SDE, solver: Solver, corrector: Corrector | None, x0: torch.Tensor, grid: torch.Tensor,
     record: list[int], increment: _Increments, generator: torch.Generator | None, progress: bool, denoise: bool,
+    bound: float = math.inf,
 ) -> torch.Tensor:
     """The stepping loop: corrector at t_k, increment, solver step; states kept at the ``record`` indices."""
     hs = torch.diff(grid).tolist()
@@ -206,18 +248,20 @@ def _run(
             if corrector is not None:
                 x = check_same_shape_dtype(corrector.step(sde, x, t, abs(h), generator), x0,
                                            f"the state after the corrector at step {k}")
-            dw = increment(k, h)
-            if denoise and dw is not None and k == n_steps - 1:
-                dw = torch.zeros_like(dw)
-            x = solver.step(stepped, x, t, h, dw, t_dev[k + 1].expand(batch))
+            inc = increment(k, h)
+            if denoise and inc is not None and k == n_steps - 1:
+                inc = inc.zero()
+            x = solver.step(stepped, x, t, h, inc, t_dev[k + 1].expand(batch))
             check_same_shape_dtype(x, x0, f"the state after step {k} ({solver.name!r})")
-            finite[k] = torch.isfinite(x).all()
+            finite[k] = torch.isfinite(x).all() if bound == math.inf else x.abs().amax() <= bound
             bar.update(1)
             if k + 1 == record[next_out]:
                 if not bool(finite[checked : k + 1].all()):
                     bad = checked + int((~finite[checked : k + 1]).nonzero()[0])
+                    what = "non-finite values (NaN or inf)" + ("" if bound == math.inf else
+                                                                  f" or values beyond |x| = {bound:.3g}")
                     raise DivergenceError(
-                        f"non-finite values (NaN or inf) appeared at step {bad} of {n_steps} "
+                        f"{what} appeared at step {bad} of {n_steps} "
                         f"(t = {grid[bad].item():.6g} -> {grid[bad + 1].item():.6g}, method {solver.name!r}); "
                         "the step may be too large for this SDE, or f, g or the score produced them"
                     )

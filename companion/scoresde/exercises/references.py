@@ -1,9 +1,11 @@
-"""The references and hidden cases of the book's code exercises (one per chapter), for :mod:`scoresde.exercises`.
+"""The references and hidden cases of the book's code exercises, keyed by label, for :mod:`scoresde.exercises`.
 
-``scoresde.exercises.check("2.7", ula_step)`` runs the student's function on the cases below and compares it with
-the reference (:func:`scoresde.exercise_code.run_cases`); the notebooks' hidden solutions are these functions.
-:mod:`scoresde.exercise_answers` holds the data of every exercise (label, form, hint); this module holds the code of
-the ``"code"`` ones, keyed by label: :data:`REFERENCES`.
+``scoresde.exercises.check("ex-02-ula-code", ula_step)`` runs the student's function on the cases below and compares
+it with the reference (:func:`scoresde.exercises.code.run_cases`). Each reference calls the package's own function
+for the idea (:func:`~scoresde.losses.sliced_score_matching`, :func:`~scoresde.sampling.langevin.langevin_step`,
+:func:`~scoresde.solvers.euler.euler_maruyama_step`, :meth:`~scoresde.sde.VPSDE.marginal_prob`,
+:meth:`~scoresde.sde.SDE.div_sigma`), so the self-check and the library cannot drift apart;
+``tests/test_exercise_references.py`` tests each against an independent hand-written solution.
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ from collections.abc import Callable
 
 import torch
 
-from .exercise_code import CodeCase, CodeExercise
+from ..losses import _shared_vjp, sliced_score_matching
+from ..sampling.langevin import langevin_step
+from ..sampling.parametrisations import to_x0_eps
+from ..sde import VPSDE, FunctionSDE
+from ..solvers.euler import euler_maruyama_step
+from .code import CodeCase, CodeExercise
 
 __all__ = ["REFERENCES"]
 
@@ -24,18 +31,22 @@ _F64 = torch.float64
 
 
 def _ssm_per_sample(score: Callable, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    x = x.detach().requires_grad_(True)
-    proj = (v * score(x)).sum(dim=1)
-    (grad,) = torch.autograd.grad(proj.sum(), x)
-    return (0.5 * proj**2 + (v * grad).sum(dim=1)).detach()
+    return sliced_score_matching(score, x, probes=v[None], method="vjp", reduction="none").detach()
 
 
 def _ssm_shared(score: Callable, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    return torch.stack([_ssm_per_sample(score, x, v[m]) for m in range(v.shape[0])])
+    s, grads = _shared_vjp(score, x.detach(), v)  # one forward pass, M vector-Jacobian products
+    return (0.5 * (v * s).sum(-1) ** 2 + (v * grads).sum(-1)).detach()
+
+
+def _energy_score(energy: Callable, x: torch.Tensor) -> torch.Tensor:
+    x = x.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(energy(x).sum(), x)
+    return -grad
 
 
 def _ula_step(score: Callable, x: torch.Tensor, eps: float, z: torch.Tensor) -> torch.Tensor:
-    return x + eps * score(x) + math.sqrt(2 * eps) * z
+    return langevin_step(x, score(x), eps, z)
 
 
 def _ito_sum(W: torch.Tensor) -> torch.Tensor:
@@ -43,28 +54,18 @@ def _ito_sum(W: torch.Tensor) -> torch.Tensor:
 
 
 def _em_step(f: Callable, g: Callable, x: torch.Tensor, t: torch.Tensor, dt: float, dw: torch.Tensor) -> torch.Tensor:
-    return x + f(x, t) * dt + g(x, t) * dw
+    return euler_maruyama_step(FunctionSDE(f, g, "diagonal"), x, t, dt, dw)
 
 
 def _vp_perturb(x0: torch.Tensor, t: torch.Tensor, z: torch.Tensor, beta_min: float = 0.1,
                 beta_max: float = 20.0) -> torch.Tensor:
-    B = (beta_min * t + 0.5 * (beta_max - beta_min) * t**2)[:, None]
-    return torch.exp(-B / 2) * x0 + torch.sqrt(1 - torch.exp(-B)) * z
+    mean, std = VPSDE(beta_min=beta_min, beta_max=beta_max).marginal_prob(x0, t)
+    return mean + std[:, None] * z
 
 
 def _div_sigma(G: Callable, x: torch.Tensor) -> torch.Tensor:
-    x = x.detach().requires_grad_(True)
-    g = G(x)
-    sigma = g @ g.transpose(1, 2)
-    d = x.shape[1]
-    rows = []
-    for i in range(d):
-        total = torch.zeros(x.shape[0], dtype=x.dtype)
-        for j in range(d):
-            (grad,) = torch.autograd.grad(sigma[:, i, j].sum(), x, retain_graph=True)
-            total = total + grad[:, j]
-        rows.append(total)
-    return torch.stack(rows, dim=1).detach()
+    zero = FunctionSDE(lambda y, t: torch.zeros_like(y), lambda y, t: G(y), "general", noise_dim=G(x).shape[2])
+    return zero.div_sigma(x, 0.0).detach()
 
 
 # ---- hidden cases -------------------------------------------------------------------------------------------
@@ -84,9 +85,20 @@ def _tanh_score(g: torch.Generator, d: int) -> Callable:
     return lambda x: torch.tanh(x @ W.T + b) - x
 
 
+def _tanh_energy(g: torch.Generator, d: int) -> Callable:
+    W, b, c = _randn(g, 8, d), _randn(g, 8), _randn(g, 8)
+    return lambda x: torch.tanh(x @ W.T + b) @ c + 0.1 * x.square().sum(1)
+
+
 def _G_state(g: torch.Generator, d: int, m: int) -> Callable:
     A, B = _randn(g, d, m), _randn(g, d, m)
     return lambda x: A + torch.sin(x[:, :1, None]) * B + 0.5 * x.sum(1)[:, None, None] * A
+
+
+def _ddim_step(x: torch.Tensor, eps: torch.Tensor, alpha_s: float, sigma_s: float, alpha_t: float,
+               sigma_t: float) -> torch.Tensor:
+    x0, eps = to_x0_eps("eps", eps, x, alpha_s, sigma_s)   # the package's conversion (book: eq-param-conversions)
+    return alpha_t * x0 + sigma_t * eps                    # deterministic DDIM (book: eq-ddim, eta = 0)
 
 
 REFERENCES: dict[str, CodeExercise] = {
@@ -98,13 +110,29 @@ REFERENCES: dict[str, CodeExercise] = {
         CodeCase(("a batch of one point in d = 3", "d = 3 中只有一個點的批次"),
                  lambda g: (_tanh_score(g, 3), _randn(g, 1, 3), _randn(g, 1, 3))),
     )),
-    "ex-07-shared-code": CodeExercise(_ssm_shared, (
+    "ex-07-shared-code": CodeExercise(_ssm_shared, one_pass=(0, 1), cases=(
         CodeCase(("a linear score in d = 3, batch 4, M = 2 probes", "d = 3 的線性分數，批次 4，M = 2 個探測向量"),
                  lambda g: (_linear_score(g, 3), _randn(g, 4, 3), _randn(g, 2, 4, 3))),
         CodeCase(("a nonlinear (tanh) score in d = 5, batch 3, M = 4", "d = 5 的非線性（tanh）分數，批次 3，M = 4"),
                  lambda g: (_tanh_score(g, 5), _randn(g, 3, 5), _randn(g, 4, 3, 5))),
         CodeCase(("one probe (M = 1), d = 2, batch 6", "一個探測向量（M = 1），d = 2，批次 6"),
                  lambda g: (_tanh_score(g, 2), _randn(g, 6, 2), _randn(g, 1, 6, 2))),
+    )),
+    "ex-08-energy-score-code": CodeExercise(_energy_score, (
+        CodeCase(("a quadratic energy |x|^2 / 2 in d = 3, batch 4", "d = 3 的二次能量 |x|^2 / 2，批次 4"),
+                 lambda g: ((lambda x: 0.5 * x.square().sum(1)), _randn(g, 4, 3))),
+        CodeCase(("a nonlinear (tanh) energy in d = 5, batch 6", "d = 5 的非線性（tanh）能量，批次 6"),
+                 lambda g: (_tanh_energy(g, 5), _randn(g, 6, 5))),
+        CodeCase(("one point in d = 2", "d = 2 中的一個點"),
+                 lambda g: (_tanh_energy(g, 2), _randn(g, 1, 2))),
+    )),
+    "ex-09-ddim-code": CodeExercise(_ddim_step, (
+        CodeCase(("a VP step from t = 0.5 to 0.4, batch 5 in d = 2", "VP 從 t = 0.5 到 0.4 的一步，d = 2 的批次 5"),
+                 lambda g: (_randn(g, 5, 2), _randn(g, 5, 2), 0.6, 0.8, 0.8, 0.6)),
+        CodeCase(("image-shaped states (3, 1, 4, 4), a long step", "影像形狀的狀態 (3, 1, 4, 4)，一大步"),
+                 lambda g: (_randn(g, 3, 1, 4, 4), _randn(g, 3, 1, 4, 4), 0.1, math.sqrt(0.99), 0.95, math.sqrt(1 - 0.95**2))),
+        CodeCase(("the linear path of flow matching, t = 0.7 to 0.3", "流匹配的線性路徑，t = 0.7 到 0.3"),
+                 lambda g: (_randn(g, 4, 3), _randn(g, 4, 3), 0.3, 0.7, 0.7, 0.3)),
     )),
     "ex-02-ula-code": CodeExercise(_ula_step, (
         CodeCase(("a batch of 6 points in d = 2, eps = 0.01", "d = 2 中 6 個點的批次，eps = 0.01"),

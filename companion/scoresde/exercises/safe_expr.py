@@ -350,7 +350,7 @@ def values_at(expr: Any, points: Sequence[Mapping[Any, Any]]) -> list[Any]:
     return out
 
 
-def _close(a: Any, b: Any, rtol: float) -> bool:
+def close(a: Any, b: Any, rtol: float) -> bool:
     import mpmath
 
     with mpmath.workdps(_DPS):
@@ -363,7 +363,7 @@ def equal_at_points(got: Any, expected: Any, points: Sequence[Mapping[Any, Any]]
     at one, ``None`` if fewer than half of the points could be evaluated (undecided)."""
     pairs = [(g, e) for g, e in zip(values_at(got, points), values_at(expected, points))
              if g is not None and e is not None]
-    if any(not _close(g, e, rtol) for g, e in pairs):
+    if any(not close(g, e, rtol) for g, e in pairs):
         return False
     return True if 2 * len(pairs) >= len(points) and pairs else None
 
