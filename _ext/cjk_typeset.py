@@ -317,7 +317,7 @@ def mark_written_pages(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.add_transform(JoinCJKLines)
-    app.add_css_file("cjk.css")
+    # _static/cjk.css and _static/ui-zh.js: Jupyter Book adds every file of _static/ to every page
     # after editions.translate_written_pages (priority 500): the zh-TW interface is Chinese before it is marked
     app.connect("build-finished", mark_written_pages, priority=800)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

@@ -27,10 +27,12 @@ import print_fonts  # noqa: E402
 NOT_PRINTED = ("book/api",)  # documents of the web edition left out of the PDFs
 SHOW_SOLUTIONS = ("<style>div.solution{display:block !important} .solution .toggle-hidden, .solution .admonition-title ~ * "
                   "{display:block !important; visibility:visible !important}"
-                  " .scoresde-solution-code .cell_input, .scoresde-solution-code details > .cell_input,"
-                  " .scoresde-solution-code .cell_output {display:block !important}"
-                  " .scoresde-solution-code summary {display:none !important}"
-                  " .scoresde-solution-code pre {white-space: pre-wrap; font-size: 8.5pt}</style>")
+                  " html body div.cell.scoresde-solution-code div.cell_input,"
+                  " html body div.cell.scoresde-solution-code details div.cell_input,"
+                  " html body div.cell.scoresde-solution-code div.cell_output,"
+                  " html body div.cell.scoresde-solution-code details {display:block !important}"
+                  " html body div.cell.scoresde-solution-code summary {display:none !important}"
+                  " html body div.cell.scoresde-solution-code pre {white-space: pre-wrap; font-size: 8.5pt}</style>")
 
 
 def chapters(soup: BeautifulSoup) -> list[tuple[str, "BeautifulSoup"]]:

@@ -151,3 +151,25 @@ def test_the_shipped_names():
     assert {"euler", "heun", "milstein", "reverse_diffusion", "ancestral"} <= set(PREDICTORS.names)
     assert "langevin" in CORRECTORS.names and {"sde", "pc", "ode"} <= set(SAMPLERS.names)
     assert {"vp", "subvp", "ve"} <= set(SDES.names)
+
+
+def test_the_discrete_chain_and_the_prior_are_declared_not_inferred():
+    """A VP subclass that declares no DDPM chain is refused by the ancestral predictor (an isinstance check would
+    have let it in); the prior is one number, prior_std, read by prior_sample and prior_logp of every SDE."""
+    from scoresde.sde import VESDE, OrnsteinUhlenbeck, SubVPSDE
+
+    class Reweighted(VPSDE):
+        discrete_chain = None
+
+    score = lambda x, t: -x  # noqa: E731
+    with pytest.raises(ValueError, match="DDPM or SMLD chain.*got Reweighted"):
+        predictor_corrector_sample(Reweighted(), score, (2, 2), n_steps=2, predictor="ancestral")
+    assert predictor_corrector_sample(VPSDE(), score, (2, 2), n_steps=50, predictor="ancestral").shape == (2, 2)
+    assert (VPSDE().discrete_chain, SubVPSDE().discrete_chain, VESDE().discrete_chain) == ("ddpm", None, "smld")
+    assert (VPSDE().prior_std, VESDE(sigma_max=7.0).prior_std) == (1.0, 7.0)
+    assert VPSDE().reverse(score).prior_std == 1.0 and OrnsteinUhlenbeck(2.0, 1.0).prior_std == 0.5
+    z = torch.ones(3, 2, dtype=torch.float64)
+    assert torch.allclose(VESDE(sigma_max=2.0).prior_logp(z),
+                          torch.distributions.Normal(0.0, 2.0).log_prob(z).sum(1))
+    g = torch.Generator().manual_seed(0)
+    assert abs(float(VESDE(sigma_max=3.0).prior_sample((20000, 1), generator=g).std()) - 3.0) < 0.05

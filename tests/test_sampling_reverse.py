@@ -428,7 +428,7 @@ def test_langevin_corrector_is_score_sde_s(alpha_factor):
 
 def test_predictors_and_corrector_refuse_what_they_cannot_use():
     x = torch.ones(4, 2, dtype=torch.float64)
-    with pytest.raises(ValueError, match="needs a VPSDE or VESDE"):
+    with pytest.raises(ValueError, match="needs an SDE with a DDPM or SMLD chain"):
         predictor_corrector_sample(SubVPSDE(), vp_score, (4, 2), n_steps=2, predictor="ancestral")
     with pytest.raises(ValueError, match="ancestral needs additive noise.*no noise"):
         solve(VPSDE().reverse(vp_score, probability_flow=True), x, [1.0, 0.5], method=PREDICTORS["ancestral"])

@@ -22,7 +22,7 @@ from .._checks import (
     check_positive_int,
     check_snr,
 )
-from ..sde import SDE, VPSDE, ReverseSDE
+from ..sde import SDE, ReverseSDE
 from ..solvers import Corrector
 from .langevin import langevin_step
 from .registry import register_corrector
@@ -77,7 +77,7 @@ class LangevinCorrector(Corrector):
 
     def _alpha(self, sde: SDE, t: torch.Tensor, dt: float, x: torch.Tensor) -> torch.Tensor | None:
         r""":math:`\alpha_i = 1-\beta_i` (shape ``(batch,)``) for a VP or sub-VP SDE with ``alpha_factor``, else ``None``."""
-        forward = getattr(sde, "forward", None)
-        if not self.alpha_factor or not isinstance(forward, VPSDE):
+        discrete_beta = getattr(getattr(sde, "forward", None), "discrete_beta", None)  # the VP family's beta_i
+        if not self.alpha_factor or discrete_beta is None:
             return None
-        return 1 - forward.discrete_beta(t, dt, x)
+        return 1 - discrete_beta(t, dt, x)

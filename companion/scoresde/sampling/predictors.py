@@ -29,13 +29,7 @@ from torch import Tensor
 
 from .._checks import as_column
 from ..brownian import Increment
-from ..sde import (
-    SDE,
-    VESDE,
-    VPSDE,
-    ReverseSDE,
-    SubVPSDE,
-)
+from ..sde import SDE, ReverseSDE
 from ..solvers import Solver
 from .registry import PREDICTORS, register_predictor
 
@@ -82,13 +76,13 @@ class AncestralSamplingPredictor(Solver, name="ancestral", calculus=("ito", "str
     def check_sde(self, sde: SDE, x0: torch.Tensor, t0: torch.Tensor) -> None:
         """Needs the reverse SDE (not the probability flow) of a :class:`VPSDE` or :class:`VESDE`."""
         forward = _reverse_sde(sde, "ancestral-sampling").forward
-        if isinstance(forward, SubVPSDE) or not isinstance(forward, (VPSDE, VESDE)):
-            raise ValueError(f"ancestral sampling needs a VPSDE or VESDE (their discrete chains), got "
-                             f"{type(forward).__name__}; use predictor 'reverse_diffusion' or 'euler'")
+        if forward.discrete_chain not in ("ddpm", "smld"):
+            raise ValueError(f"ancestral sampling needs an SDE with a DDPM or SMLD chain (VPSDE, VESDE: their "
+                             f"discrete_chain), got {type(forward).__name__}; use predictor 'reverse_diffusion' or 'euler'")
 
     def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, inc: Increment | None, t_next: Tensor) -> Tensor:
         forward, s = sde.forward, sde.score(x, t)  # type: ignore[attr-defined]  # a ReverseSDE, see check_sde
-        if isinstance(forward, VESDE):
+        if forward.discrete_chain == "smld":
             sigma, prev = forward.discrete_sigmas(t, abs(dt), x)
             var = sigma.square() - prev.square()
             mean = x + as_column(var, x) * s
