@@ -156,3 +156,20 @@ def test_frechet_refuses_bad_input():
         frechet_distance(torch.zeros(1, 2), torch.zeros(3, 2))
     with pytest.raises(ValueError, match="must have 2 dimensions"):
         frechet_distance(torch.zeros(3, 2, 1), torch.zeros(3, 2))
+
+
+def test_copying_test_is_calibrated_when_samples_outnumber_references():
+    """n = 1000 samples against m = 400 references: many samples share a nearest reference, so their verdicts
+    move together. The standard error over the exchangeable labelling keeps z's spread near 1 (the naive
+    sqrt(f0(1-f0)/n) gave a spread of 1.44 and 2 % of z above 3 here, 15 times the normal tail)."""
+    zs = []
+    for seed in range(150):
+        g = torch.Generator().manual_seed(1000 + seed)
+        train = torch.randn(200, 9, generator=g, dtype=torch.float64)
+        held = torch.randn(200, 9, generator=g, dtype=torch.float64)
+        r = copying_test(torch.randn(1000, 9, generator=g, dtype=torch.float64), train, held)
+        assert r.se > math.sqrt(0.25 / 1000)          # wider than the naive error: shared neighbours
+        zs.append(r.z)
+    z = torch.tensor(zs)
+    assert abs(float(z.mean())) < 5 * float(z.std()) / math.sqrt(len(zs))
+    assert 0.8 < float(z.std()) < 1.2, float(z.std())

@@ -879,3 +879,12 @@ def test_registry_entries_are_complete():
                 assert {str(s) for s in expected.free_symbols} <= set(entry["symbols"]), exercise_id
         if entry["kind"] == "number":
             assert 1 <= entry["digits"] <= kinds.EXACT_DIGITS, exercise_id
+
+
+@pytest.mark.parametrize("answer", ["(a*x - s*v)/(a**2 + s**2)", "sqrt(1 - s**2)*x - s*v", "a*x - sqrt(1 - a**2)*v"])
+def test_9_2_accepts_answers_right_on_the_variance_preserving_path(answer):
+    """9.2 states a^2 + s^2 = 1: the general formula (a x - s v)/(a^2 + s^2) and forms that use the constraint are
+    right (before the registry's "relations" they were judged 'not yet'); answers wrong on the path stay wrong."""
+    assert check("9.2", answer).correct
+    for wrong in ("a*x + s*v", "s*x + a*v", "(a*x - s*v)/(a**2 - s**2)", "x - s*v"):
+        assert check("9.2", wrong).status == "not yet", wrong

@@ -481,3 +481,20 @@ def test_bad_inputs(net, vp):
         edm_heun_sample(pred, (2, 3), n_steps=2, churn=-1.0)
     with pytest.raises(ValueError, match="euler_maruyama"):
         sample_with_nfe("euler_maruyama", Prediction(net, LinearPath(), "flow"), (2, 3), nfe=3)
+
+
+@pytest.mark.parametrize("name", ["edm_heun", "dpm_solver_2", "dpm_solver_pp_2m"])
+def test_log_snr_samplers_on_the_linear_path_name_t_max(name):
+    """On flow matching's LinearPath, t = T = 1 is pure noise (alpha = 0, lambda = -inf). The samplers that step in
+    lambda or sigma~ used to fail deep inside with 't contains non-finite values (NaN)'; now one ValueError names
+    t_max, and t_max = 0.999 samples (finite)."""
+    from scoresde.sampling.few_step import FEW_STEP_SAMPLERS
+    from scoresde.sampling.gaussian_path import LinearPath
+    from scoresde.sampling.parametrisations import Prediction
+
+    pred = Prediction(lambda x, t: -x, LinearPath(), "flow")
+    fn = FEW_STEP_SAMPLERS[name].fn
+    with pytest.raises(ValueError, match="t_max=1 has log-SNR -inf"):
+        fn(pred, (3, 2), n_steps=4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    x = fn(pred, (3, 2), n_steps=4, t_max=0.999, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert bool(torch.isfinite(x).all())

@@ -264,7 +264,8 @@ class CopyingResult:
         fraction_closer_to_train: :math:`\hat f`, the share of samples whose nearest reference point is a training
             point (ties count ½).
         expected: :math:`f_0=m_T/(m_T+m_H)`, its expectation for samples that do not copy.
-        se: the standard error :math:`\sqrt{f_0(1-f_0)/n}` of :math:`\hat f` without copying.
+        se: the standard error of :math:`\hat f` without copying, over the exchangeable labelling of the
+            references (it counts how many samples share a nearest reference; see :func:`copying_test`).
         z: :math:`(\hat f-f_0)/\mathrm{se}`; large and positive when the samples sit next to training points.
         median_ratio: median distance of the samples to the training set over that of the held-out points (a
             descriptive number: noise added to copies raises it, so it cannot detect noisy copies).
@@ -285,8 +286,14 @@ def copying_test(samples: torch.Tensor, train: torch.Tensor, heldout: torch.Tens
     For each sample :math:`q_i` it asks whether its nearest neighbour among the pooled reference points
     :math:`T\cup H` (training points and held-out real points) is a training point. If the samples do not copy,
     each :math:`q_i` is independent of the references, which are exchangeable, so its nearest one is a training
-    point with probability :math:`f_0=m_T/(m_T+m_H)`; the share :math:`\hat f` then has mean :math:`f_0` and standard
-    error :math:`\sqrt{f_0(1-f_0)/n}`, and :math:`z=(\hat f-f_0)/\mathrm{se}` is of order one. A model that returns
+    point with probability :math:`f_0=m_T/(m_T+m_H)`. Given where all points lie, the :math:`m=m_T+m_H` labels
+    "training" / "held out" are then a random permutation, so with :math:`k_j` the number of samples whose nearest
+    reference is point :math:`j`, :math:`\hat f=\frac1n\sum_jk_jL_j` has mean :math:`f_0` and variance
+    :math:`\mathrm{se}^2=f_0(1-f_0)\frac{m}{m-1}\big(\sum_jk_j^2-\frac{n^2}m\big)/n^2` (sampling the labels
+    without replacement), and :math:`z=(\hat f-f_0)/\mathrm{se}` is of order one. Samples that share nearest
+    references move :math:`\hat f` together: the naive :math:`\sqrt{f_0(1-f_0)/n}` ignores this and is too small
+    once :math:`n` is not small against :math:`m` (for :math:`n=1000`, :math:`m=400`, :math:`z` would spread 1.4
+    times too wide). A model that returns
     training points, even with noise added, keeps each sample next to its source: :math:`\hat f\to1`. (Comparing
     only the distances to :math:`T` of samples and of held-out points, as the Mann–Whitney form of Meehan et al.
     does, misses noisy copies: the noise moves them away from every point.) Equal sizes :math:`m_T=m_H` give
@@ -313,10 +320,13 @@ def copying_test(samples: torch.Tensor, train: torch.Tensor, heldout: torch.Tens
     d_qT = pairwise_distances(q, T).min(1).values
     d_qH = pairwise_distances(q, H).min(1).values
     d_HT = pairwise_distances(H, T).min(1).values
-    n, f0 = q.shape[0], T.shape[0] / (T.shape[0] + H.shape[0])
+    n, m = q.shape[0], T.shape[0] + H.shape[0]
+    f0 = T.shape[0] / m
     f = float(((d_qT < d_qH).double() + 0.5 * (d_qT == d_qH).double()).mean())
-    se = math.sqrt(f0 * (1 - f0) / n)
-    return CopyingResult(fraction_closer_to_train=f, expected=f0, se=se, z=(f - f0) / se,
+    k = torch.bincount(pairwise_distances(q, torch.cat([T, H])).argmin(1), minlength=m).double()
+    se = math.sqrt(max(0.0, f0 * (1 - f0) * m / (m - 1) * (float(k.square().sum()) - n * n / m)) / (n * n))
+    z_score = (f - f0) / se if se > 0 else (0.0 if f == f0 else math.copysign(math.inf, f - f0))
+    return CopyingResult(fraction_closer_to_train=f, expected=f0, se=se, z=z_score,
                          median_ratio=float(d_qT.median() / d_HT.median()), n_samples=n)
 
 

@@ -79,6 +79,9 @@ class Exercise:
         encoded: the expected answer, JSON then base64 (:attr:`expected` decodes it).
         digits: for ``"number"``: the fewest significant digits a typed number may give.
         symbols: for ``"expression"``: symbol name -> sympy assumptions (e.g. ``{"t": {"positive": True}}``).
+        relations: for ``"expression"``: symbol name -> an expression in the other symbols that the statement
+            imposes (e.g. ``{"s": "sqrt(1 - a**2)"}`` for :math:`a^2+s^2=1`), substituted into both the answer and
+            the expected expression before they are compared, so an answer right under the constraint is right.
         options: for ``"choice"``: the allowed labels.
         code: for ``"code"``: the reference function and hidden cases (:class:`scoresde.exercises.code.CodeExercise`).
     """
@@ -92,6 +95,7 @@ class Exercise:
     encoded: str = ""
     digits: int = 3
     symbols: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
+    relations: Mapping[str, str] = field(default_factory=dict)
     options: tuple[str, ...] = ()
     code: CodeExercise | None = None
 
@@ -157,7 +161,8 @@ def _build_registry(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, Exercise]
         registry[label] = Exercise(
             label=label, chapter=chapter, number=counts[chapter], kind=kind, form=tuple(entry["form"]),
             hint=tuple(entry["hint"]), encoded=entry.get("answer", ""), digits=int(entry.get("digits", 3)),
-            symbols=dict(entry.get("symbols", {})), options=tuple(entry.get("options", ())), code=code)
+            symbols=dict(entry.get("symbols", {})), relations=dict(entry.get("relations", {})),
+            options=tuple(entry.get("options", ())), code=code)
     return registry
 
 

@@ -612,6 +612,7 @@ EXERCISES: dict[str, dict[str, Any]] = {
                  "寫出 x = a x0 + s eps 與 v = a eps - s x0，再組合 a x - s v。"),
         "answer": "ImEqeCAtIHMqdiI=",
         "symbols": {'a': {'positive': True}, 's': {'positive': True}, 'x': {'real': True}, 'v': {'real': True}},
+        "relations": {"s": "sqrt(1 - a**2)"},  # the statement's variance-preserving path, a^2 + s^2 = 1
     },
     "ex-09-log-snr": {
         "chapter": 9,

@@ -238,14 +238,16 @@ def check_expression(ex: Exercise, answer: Any) -> tuple[bool, str]:
     seed = sum(ord(c) * 31**k for k, c in enumerate(ex.label))
     points = sample_points([symbols[n] for n in sorted(symbols)], _POINTS, seed)
     expected = ex.expected
+    # the statement's constraints (e.g. a^2 + s^2 = 1), imposed on both sides
+    imposed = {symbols[name]: parse_answer(rhs, symbols) for name, rhs in ex.relations.items()}
     if not isinstance(expected, list):
-        want = parse_answer(expected, symbols)
-        got = _validate(_parse(answer, symbols), symbols)
+        want = parse_answer(expected, symbols).xreplace(imposed)
+        got = _validate(_parse(answer, symbols), symbols).xreplace(imposed)
         return (True, "") if _is_zero(got, want, points) else (False, _remark(got, want, points))
-    wants = [parse_answer(e, symbols) for e in expected]
+    wants = [parse_answer(e, symbols).xreplace(imposed) for e in expected]
     items = _entries(answer if isinstance(answer, (list, tuple)) else _parse(answer, symbols), len(wants))
     gots = [_validate(item if type(item).__module__.startswith("sympy") else _parse(item, symbols), symbols,
-                      (f"entry {k}", f"第 {k} 個分量")) for k, item in enumerate(items, start=1)]
+                      (f"entry {k}", f"第 {k} 個分量")).xreplace(imposed) for k, item in enumerate(items, start=1)]
     wrong = [str(k) for k, (g, w) in enumerate(zip(gots, wants), start=1) if not _is_zero(g, w, points)]
     if not wrong:
         return True, ""

@@ -30,7 +30,7 @@ import torch
 
 from ._common import Shape, setup
 from .parametrisations import Prediction
-from .schedules import LogSNRUniform, TimeSchedule
+from .schedules import LogSNRUniform, TimeSchedule, check_finite_log_snr
 
 __all__ = ["ORDER", "dpm_solver_2_step", "dpm_solver_pp_2m_step", "dpm_solver_2_sample", "dpm_solver_pp_2m_sample"]
 
@@ -76,6 +76,7 @@ def dpm_solver_2_sample(pred: Prediction, shape: Shape | None = None, *, n_steps
     :class:`~scoresde.sampling.schedules.LogSNRUniform`) from ``t_max`` (default :math:`T`) to ``t_min``, from
     :math:`\mathcal N(0,I)` (or ``x_T``); ``generator``, ``dtype``, ``device``: of the prior draw only."""
     x, ts = setup(pred, shape, n_steps, schedule or LogSNRUniform(), t_max, t_min, x_T, generator, dtype, device)
+    check_finite_log_snr(pred.path, float(ts[0]), "t_max", "DPM-Solver")
     with torch.no_grad():
         for s, t in zip(ts[:-1].tolist(), ts[1:].tolist()):
             x = dpm_solver_2_step(pred, x, s, t)
@@ -91,6 +92,7 @@ def dpm_solver_pp_2m_sample(pred: Prediction, shape: Shape | None = None, *, n_s
     :class:`~scoresde.sampling.schedules.LogSNRUniform`) from ``t_max`` (default :math:`T`) to ``t_min``, from
     :math:`\mathcal N(0,I)` (or ``x_T``); ``generator``, ``dtype``, ``device``: of the prior draw only."""
     x, ts = setup(pred, shape, n_steps, schedule or LogSNRUniform(), t_max, t_min, x_T, generator, dtype, device)
+    check_finite_log_snr(pred.path, float(ts[0]), "t_max", "DPM-Solver")
     x0_prev: torch.Tensor | None = None
     s_prev: float | None = None
     with torch.no_grad():

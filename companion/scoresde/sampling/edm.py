@@ -23,7 +23,7 @@ import torch
 from .._checks import check_positive_float
 from ._common import Shape, normal_like, setup
 from .parametrisations import Prediction
-from .schedules import KarrasSigma, TimeSchedule
+from .schedules import KarrasSigma, TimeSchedule, check_finite_log_snr
 
 __all__ = ["ORDER", "edm_heun_sample"]
 
@@ -59,6 +59,7 @@ def edm_heun_sample(pred: Prediction, shape: Shape | None = None, *, n_steps: in
     s_noise = check_positive_float(s_noise, "s_noise", allow_zero=True)
     x, ts = setup(pred, shape, n_steps, schedule or KarrasSigma(), t_max, t_min, x_T, generator, dtype, device)
     p = pred.path
+    check_finite_log_snr(p, float(ts[0]), "t_max", "edm_heun_sample")
     sig = p.sigma_tilde(ts).tolist()
     n = len(sig) - 1
 

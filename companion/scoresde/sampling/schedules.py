@@ -23,7 +23,17 @@ import torch
 from .._checks import check_positive_float, check_positive_int, check_real
 from .gaussian_path import GaussianPath
 
-__all__ = ["TimeSchedule", "UniformTime", "LogSNRUniform", "KarrasSigma", "SCHEDULES"]
+__all__ = ["TimeSchedule", "UniformTime", "LogSNRUniform", "KarrasSigma", "SCHEDULES", "check_finite_log_snr"]
+
+
+def check_finite_log_snr(path: GaussianPath, t: float, name: str, who: str) -> None:
+    r"""Refuse a time where the path's :math:`\lambda_t` is infinite (pure noise, e.g. :math:`t=1` on
+    :class:`~scoresde.sampling.gaussian_path.LinearPath`, where :math:`\alpha_t=0`): steps in :math:`\lambda` or
+    :math:`\tilde\sigma=e^{-\lambda}` cannot start there."""
+    lam = float(path.log_snr(t))
+    if not -float("inf") < lam < float("inf"):
+        raise ValueError(f"{name}={t:g} has log-SNR {lam} on {path!r}: {who} steps in lambda = log(alpha/sigma) "
+                         f"and needs it finite; choose {name} < {path.T:g} (e.g. {name}=0.999)")
 
 
 class TimeSchedule(abc.ABC):
@@ -39,6 +49,9 @@ class TimeSchedule(abc.ABC):
         t_max, t_min = check_real(t_max, "t_max"), check_real(t_min, "t_min")
         if not 0 < t_min < t_max <= path.T:
             raise ValueError(f"need 0 < t_min < t_max <= T = {path.T:g}, got t_min={t_min:g}, t_max={t_max:g}")
+        if self.name in ("logsnr", "karras"):
+            for t, name in ((t_max, "t_max"), (t_min, "t_min")):
+                check_finite_log_snr(path, t, name, f"the {type(self).__name__} schedule")
         ts = self._grid(path, n, t_max, t_min)
         ts[0], ts[-1] = t_max, t_min  # exact ends, whatever the inverse map rounds to
         return ts
