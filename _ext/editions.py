@@ -25,7 +25,8 @@ from sphinx.transforms import SphinxTransform
 SEP = " · "
 EDITIONS = {"both": None, "en": "lang-en", "zh-TW": "lang-zh"}
 LANGUAGE = {"both": "en", "en": "en", "zh-TW": "zh_TW"}
-LABELS = {"en": "English", "zh-TW": "中文", "both": "雙語 · Bilingual"}
+# the edition links read as one choice of three (issue 28): the bilingual label is the language switch's own
+LABELS = {"en": "English", "zh-TW": "中文", "both": "EN + 中文"}
 # site roots relative to the repository root in the deployed layout (issue 29): the bilingual site at the root, each
 # single-language edition in a folder of it (scripts/build-editions.sh copies them there), so that the links work
 # when _build/html is served over http as it is deployed
@@ -47,15 +48,21 @@ UI_ZH_TW = {
     "Hide code cell source": "隱藏程式碼",
     "Show code cell output": "顯示輸出",
     "Hide code cell output": "隱藏輸出",
-    "Click to show": "點擊顯示",
-    "Click to hide": "點擊隱藏",
+    "Click to show": "按一下顯示",
+    "Click to hide": "按一下隱藏",
     "Proof Index": "證明索引",
     "Index": "索引",
     "Print to PDF": "列印成 PDF",
     "Please activate JavaScript to enable the search functionality.": "請啟用 JavaScript 以使用搜尋功能。",
 }
+PROOF_ZH_TW = {"Theorem": "定理", "Lemma": "引理", "Proposition": "命題", "Corollary": "推論", "Definition": "定義",
+               "Remark": "註", "Assumption": "假設", "Example": "例", "Proof": "證明"}
 UI_ZH_TW_PATTERNS = [
-    (re.compile(r">(\s*)Solution to(\s*)<a "), r">\1解答：\2<a "),
+    (re.compile(r">(\s*)Solution to(\s*)<a ([^>]*)>\s*"), r">\1解答：<a \3>"),  # 「解答：習題 1.1」, no space
+    (re.compile(r">\s*Exercise (\d+(?:\.\d+)*)"), r">習題 \1"),
+    (re.compile(r">(\s*)© Copyright (\d{4})\.(\s*)<"), r">\1© \2 版權所有。\3<"),
+    (re.compile(r">(\s*)(" + "|".join(PROOF_ZH_TW) + r")( \d+(?:\.\d+)*)"),
+     lambda m: f">{m[1]}{PROOF_ZH_TW[m[2]]}{m[3]}"),
     (re.compile(r">(\s*)By ([^<]+?)(\s*)<"), r">\1作者：\2\3<"),
 ]
 NUMBER = re.compile(r"^\s*((?:\d+\.)+\d*\s+|[A-Z]\.\s+)")

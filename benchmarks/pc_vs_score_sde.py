@@ -27,6 +27,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from scoresde.brownian import Increment
 from scoresde.data import GaussianMixture, eight_gaussians
 from scoresde.metrics import energy_distance
 from scoresde.sampling import LangevinCorrector, predictor_corrector_sample
@@ -38,16 +39,16 @@ from bench_ch05_samplers import exact_score  # the benchmarks' exact score of th
 EPS = 1e-3
 
 
-class FixedStepEulerMaruyama(Solver, name="euler (score_sde step)", strong_order=0.5, weak_order=1.0,
-                             calculus=("ito",)):
+class FixedStepEulerMaruyama(Solver, name="euler (score_sde step)", calculus=("ito",),
+                             orders={"none": (1.0, 1.0), "additive": (1.0, 1.0)}):
     """score_sde's `EulerMaruyamaPredictor`: a step of -T/N at the grid time, whatever the grid's spacing (the
     increment is rescaled from the grid step to T/N)."""
 
     def __init__(self, step: float) -> None:
         self.fixed = step
 
-    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
-        dw = None if dw is None else dw * math.sqrt(self.fixed / abs(dt))
+    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, inc: Increment | None, t_next: Tensor) -> Tensor:
+        dw = None if inc is None else inc.dW * math.sqrt(self.fixed / abs(dt))
         return euler_maruyama_step(sde, x, t, -self.fixed, dw)
 
 

@@ -22,7 +22,7 @@ EXERCISE = re.compile(r"^:{3,}\{exercise\}([^\n]*)\n((?:[ \t]*:[\w-]+:[^\n]*\n?)
 KIND_NAMES = {"numeric": "numeric · 數值計算", "symbolic": "derivation · 符號推導", "coding": "coding · 程式",
               "conceptual": "concept · 觀念"}
 ANSWER_NAMES = {"number": "a number · 數", "expression": "an expression · 式子",
-                "choice": "a choice · 選擇", "code": "a function · 函式"}
+                "choice": "a choice · 選項", "code": "a function · 函式"}
 
 
 def _registry() -> tuple[dict[str, dict], dict]:

@@ -167,3 +167,32 @@ def test_bad_sample_arguments():
 def test_generator_device_mismatch_cuda():
     with pytest.raises(ValueError, match="torch.Generator"):
         BrownianPath.sample([0.0, 1.0], (2,), generator=gen(0, "cpu"), device="cuda")
+
+
+# ---------------------------------------------------------------- space-time Lévy areas
+def test_levy_area_is_drawn_coarsened_and_refined_with_its_exact_law():
+    """H ~ N(0, h/12) independent of dW; coarsening combines the areas exactly (checked against a fine Riemann
+    sum of the piecewise-linear path, whose areas are zero); refinement keeps the coarse dW and H and gives fine
+    increments and areas of the right variances. Mutation: dropping the earlier-increment term of coarsen, or
+    the area constraint of refine, fails the checks below."""
+    g = torch.Generator().manual_seed(0)
+    ts = torch.linspace(0, 1, 9, dtype=torch.float64)
+    path = BrownianPath.sample(ts, (20000, 1), generator=g, dtype=torch.float64, levy_area=True)
+    assert path.H is not None and "levy_area" in repr(path)
+    assert abs(float(path.H.var()) * 12 / 0.125 - 1) < 0.03
+    assert abs(float((path.H * path.dW).mean())) < 3 * 0.125 / math.sqrt(12) / math.sqrt(160000)
+    # coarsen: on a path with zero areas (piecewise linear), H of [0, 1] is the Riemann form of (1/h) int (W - line)
+    flat = BrownianPath(ts, path.dW, torch.zeros_like(path.dW))
+    one = flat.coarsen(8)
+    w = flat.W[:, :, 0]
+    integral = (0.125 * (w[:-1] + w[1:]) / 2).sum(0)  # exact for piecewise-linear W
+    assert torch.allclose(one.H[0, :, 0], integral - w[-1] / 2, atol=1e-12)
+    assert torch.allclose(one.dW[0], path.dW.sum(0), atol=1e-12)
+    # refine: the coarse dW and H come back, the fine pieces have the law of a finer sample
+    fine = path.refine(4, generator=torch.Generator().manual_seed(1))
+    back = fine.coarsen(4)
+    assert torch.allclose(back.dW, path.dW, atol=1e-12) and torch.allclose(back.H, path.H, atol=1e-12)
+    assert abs(float(fine.dW.var()) / (0.125 / 4) - 1) < 0.03
+    assert abs(float(fine.H.var()) * 12 / (0.125 / 4) - 1) < 0.03
+    with pytest.raises(ValueError, match="H must be shaped like dW"):
+        BrownianPath(ts, path.dW, path.H[:, :10])

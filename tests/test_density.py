@@ -191,6 +191,20 @@ def test_checkpoint_round_trip(tmp_path):
     assert isinstance(load_density(energy_path), EnergyMLP)
 
 
+def test_cli_train_density(tmp_path):
+    from scoresde.cli import CH08_COMMANDS, committed_argv, main
+
+    path = tmp_path / "c.pt"
+    main(["train-density", "--model", "nice", "--data", "two_moons", "--objective", "dsm", "--sigma", "0.1",
+          "--steps", "3", "--batch-size", "16", "--hidden", "8", "--checkpoint", str(path), "--no-progress"])
+    assert isinstance(load_density(path), NICE)
+    with pytest.raises(SystemExit):
+        main(["train-density", "--objective", "dsm", "--steps", "1", "--checkpoint", str(path)])  # no --sigma
+    argv = committed_argv("ch08_nice_dsm01_s2", tmp_path, steps=2)
+    assert argv[0] == "train-density" and argv[argv.index("--sigma") + 1] == "0.1"
+    assert len(CH08_COMMANDS) == 23
+
+
 @pytest.mark.gpu
 def test_cuda_matches_cpu():
     flow = _flow(4).float()

@@ -82,6 +82,12 @@ def run_code_exercise(key, fn, time_limit=None):
     return passed == len(code.cases), why
 
 
+def energy_score_right(energy, x):  # the score of exp(-E): minus the input gradient of the summed energies
+    x = x.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(energy(x).sum(), x)
+    return -grad
+
+
 def shared_right(score, x, v):  # one batched vector-Jacobian product over the M probes
     x = x.detach().requires_grad_(True)
     proj = (v * score(x)).sum(-1)                                          # (M, n)
@@ -89,6 +95,10 @@ def shared_right(score, x, v):  # one batched vector-Jacobian product over the M
     cotangents = torch.eye(M, dtype=x.dtype)[:, :, None].expand(M, M, x.shape[0])
     (grads,) = torch.autograd.grad(proj, x, grad_outputs=cotangents, is_grads_batched=True)
     return 0.5 * proj**2 + (v * grads).sum(-1)
+
+
+def ddim_right(x, eps, a_s, s_s, a_t, s_t):  # (alpha_t / alpha_s) x - sigma_t (e^h - 1) eps, h = lambda_t - lambda_s
+    return (a_t / a_s) * x - s_t * ((a_t * s_s) / (a_s * s_t) - 1) * eps
 
 
 def shared_repeated_batch(score, x, v):  # right values, but the batch repeated M times: M forward passes' worth
@@ -104,9 +114,15 @@ def shared_m_passes(score, x, v):  # right values, one forward pass per probe
 
 
 RIGHT = {"ex-07-shared-code": shared_right, "ex-01-ssm-code": ssm_right, "ex-02-ula-code": ula_right, "ex-03-ito-sum-code": ito_right,
-         "ex-04-em-code": em_right, "ex-05-perturb-code": perturb_right, "ex-06-div-code": div_right}
+         "ex-04-em-code": em_right, "ex-05-perturb-code": perturb_right, "ex-06-div-code": div_right,
+         "ex-08-energy-score-code": energy_score_right, "ex-09-ddim-code": ddim_right}
 
 WRONG = [  # (exercise, a typical wrong function, words the message must contain)
+    ("ex-08-energy-score-code", lambda e, x: -energy_score_right(e, x), "values"),                # the sign: +grad E
+    ("ex-08-energy-score-code", lambda e, x: energy_score_right(e, x).sum(0), "shape"),           # summed over rows
+    ("ex-09-ddim-code", lambda x, e, a_s, s_s, a_t, s_t: a_t * (x - s_s * e) / a_s, "values"),        # eps dropped
+    ("ex-09-ddim-code", lambda x, e, a_s, s_s, a_t, s_t: (a_t / a_s) * x - (s_t - s_s) * e, "values"),   # alpha_t/alpha_s on eps
+    ("ex-09-ddim-code", lambda x, e, a_s, s_s, a_t, s_t: ddim_right(x, e, a_s, s_s, a_t, s_t).sum(-1), "shape"),
     ("ex-07-shared-code", lambda s, x, v: shared_right(s, x, v).T, "shape"),                      # (n, M)
     ("ex-07-shared-code", lambda s, x, v: 2 * shared_right(s, x, v), "constant factor"),
     ("ex-07-shared-code", lambda s, x, v: shared_right(s, x, v[:1]).expand(v.shape[0], -1), "wrong values"),  # probe 0 only

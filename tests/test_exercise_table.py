@@ -39,6 +39,15 @@ NUMBERS: dict[str, tuple[float, float, list[float]]] = {
     "ex-07-uniform-bpd": (math.log2(17), 4.087, [math.log2(8.5), 4.0, math.log(17)]),  # no log 2; log2 16; nats
     "ex-07-bpd-from-nats": ((0.5 + math.log(8.5)) / LN2, 3.81, [math.log2(17), math.log2(8.5), 0.5 / LN2,
                                                                  0.5 + math.log(8.5)]),
+    "ex-08-nice-logp": (-2.5 - math.log(2 * math.pi) + 0.2, -4.138,
+                        [-2.5 - math.log(2 * math.pi), -2.5 - math.log(2 * math.pi) - 0.2,  # no scales; their sign
+                         -2.5 - 0.5 * math.log(2 * math.pi) + 0.2]),                        # log(2 pi) / 2 for d = 2
+    "ex-08-bpd-to-nats": (math.log(8.5) - 2.5 * LN2, 0.407, [2.5 * LN2 - math.log(8.5), -2.5 * LN2,  # sign; no offset
+                                                           math.log(8.5) - 2.5]),                   # bits as nats
+    "ex-09-eps-to-score": (-0.75, -0.75, [0.75, -0.48, -0.9375]),                  # sign; times sigma; over sigma^2
+    "ex-09-log-snr": (math.log(4), 1.386, [-math.log(4), math.log(2), 4.0]),        # sign; log sqrt; no log
+    "ex-09-karras-level": ((80 ** (1 / 7) + 0.25 * (0.002 ** (1 / 7) - 80 ** (1 / 7))) ** 7, 17.5,
+                           [80 + 0.25 * (0.002 - 80), 80 * (0.002 / 80) ** 0.25]),  # rho = 1; equal steps in log
 }
 ALSO_PRINTED = {"ex-sde-prior": [0.592], "ex-07-uniform-bpd": [4.09]}
 
@@ -63,6 +72,10 @@ EXPRESSIONS: dict[str, tuple[object, list[object]]] = {
                                [["x1*x2", "x1**2*x2 + x2"], ["-x1 - x1*x2", "1 - x1**2 - x1**2*x2 - x2"]]),
     "ex-07-shared-cost": ("(M + 1)/(2*M)", ["1/M", "(1 + M)/M", "2*M/(1 + M)"]),
     "ex-07-probe-variance": (["2*d/s^4", "0"], [["d/s**4", "0"], ["2*d/s**4", "2*d/s**4"], ["2*d/s**2", "0"]]),
+    "ex-08-ism-gaussian-family": (["mu/s^2", "1/s^2"], [["mu", "1/s**2"], ["mu/s**2", "s**2"], ["-mu/s**2", "1/s**2"]]),
+    "ex-08-dsm-bias": ("s^2 + sigma^2", ["s**2", "s**2 - sigma**2", "sigma**2"]),
+    "ex-09-v-to-x0": ("a*x - s*v", ["a*x + s*v", "s*x + a*v", "x/a - s*v"]),
+    "ex-09-fm-weight": ("1/(1 - t)^2", ["t**2/(1 - t)**2", "(1 - t)**2", "1/(1 - t)"]),
 }
 
 

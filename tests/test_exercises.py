@@ -407,6 +407,92 @@ def _derive_7_3():
 DERIVED.update({"7.1": _derive_7_1, "7.2": _derive_7_2, "7.3": _derive_7_3})
 
 
+def _derive_8_1():
+    # J_ISM = E[(t1 - t2 x)^2 / 2 - t2] with x = mu + s z; minimise over (t1, t2)
+    t1, t2, z = sp.symbols("t1 t2 z", real=True)
+    mu, s = sp.Symbol("mu", real=True), sp.Symbol("s", positive=True)
+    J = _gaussian_expectation((t1 - t2 * (mu + s * z)) ** 2 / 2 - t2, {z: 1})
+    sol = sp.solve([sp.diff(J, t1), sp.diff(J, t2)], (t1, t2), dict=True)[0]
+    return [sol[t1], sol[t2]]
+
+
+def _derive_8_2():
+    # eq-nice-logp by hand: standard normal prior in d = 2 plus the log-determinant of the scaling
+    return float(-sp.Rational(1, 2) * (1 + 4) - sp.log(2 * sp.pi) + sp.Rational(3, 10) - sp.Rational(1, 10))
+
+
+def _derive_8_3():
+    # J_DSM(v) as an expectation over two independent Gaussians, minimised over v
+    x, e = sp.symbols("x e", real=True)
+    s, sigma, v = sp.symbols("s sigma v", positive=True)
+    J = _gaussian_expectation((-(x + sigma * e) / v + e / sigma) ** 2 / 2, {x: s**2, e: 1})
+    return sp.solve(sp.diff(J, v), v)[0]
+
+
+def _derive_8_4():
+    return "a"  # only the likelihood needs the normalising constant
+
+
+def _derive_8_5():
+    def by_jacobian(energy, x):  # row by row: the full Jacobian of the energy with respect to one row
+        return torch.stack([-torch.autograd.functional.jacobian(lambda r: energy(r[None])[0], row) for row in x])
+
+    return by_jacobian
+
+
+def _derive_8_6():
+    return float(sp.log(sp.Rational(17, 2)) - sp.Rational(5, 2) * sp.log(2))
+
+
+DERIVED.update({"8.1": _derive_8_1, "8.2": _derive_8_2, "8.3": _derive_8_3, "8.4": _derive_8_4, "8.5": _derive_8_5,
+                "8.6": _derive_8_6})
+
+
+def _derive_9_1():
+    sigma, eps_hat = sp.Rational(4, 5), sp.Rational(3, 5)
+    return float(-eps_hat / sigma)  # the score of q(x_t | x_0) at x_t = alpha x_0 + sigma eps is -eps / sigma
+
+
+def _derive_9_2():
+    a, s, x0, eps, c1, c2 = sp.symbols("a s x0 eps c1 c2", real=True)
+    x, v = a * x0 + s * eps, a * eps - s * x0
+    sol = sp.solve(sp.Poly(sp.expand(c1 * x + c2 * v - x0), x0, eps).coeffs(), [c1, c2])  # x0 = c1 x + c2 v
+    norm = a**2 + s**2                                   # = 1 on a variance-preserving path
+    xs, vs = sp.symbols("x v", real=True)
+    return sp.simplify(sol[c1] * norm) * xs + sp.simplify(sol[c2] * norm) * vs
+
+
+def _derive_9_3():
+    t = sp.Rational(1, 5)
+    return float(sp.log((1 - t) / t))
+
+
+def _derive_9_4():
+    rho, lo, hi = 7, sp.Rational(2, 1000), sp.Integer(80)
+    return float((hi ** sp.Rational(1, rho) + sp.Rational(1, 4) * (lo ** sp.Rational(1, rho) - hi ** sp.Rational(1, rho))) ** rho)
+
+
+def _derive_9_5():
+    t, vt, vv, eps = sp.symbols("t v_theta v eps", real=True)
+    x0 = sp.Symbol("x0", real=True)
+    xt = (1 - t) * x0 + t * eps
+    eps_theta = xt + (1 - t) * vt          # the noise that v_theta implies on the linear path
+    ratio = sp.simplify(((vt - (eps - x0)) ** 2) / ((eps_theta - eps) ** 2))
+    return sp.factor(ratio)
+
+
+def _derive_9_6():
+    return "a"  # x_t - x_s = (t - s)(eps_hat - x0_hat) = (t - s) u: Euler on the velocity ODE
+
+
+def _derive_9_7():
+    return lambda x, eps, a_s, s_s, a_t, s_t: a_t * (x - s_s * eps) / a_s + s_t * eps
+
+
+DERIVED.update({"9.1": _derive_9_1, "9.2": _derive_9_2, "9.3": _derive_9_3, "9.4": _derive_9_4, "9.5": _derive_9_5,
+                "9.6": _derive_9_6, "9.7": _derive_9_7})
+
+
 def test_every_registered_exercise_is_derived_here():
     assert set(DERIVED) == set(ENTRY), "add an independent derivation for each registered exercise"
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from scoresde import cli, data, metrics, nets
-from scoresde.sampling import predictor_corrector_sample
+from scoresde.losses import flow_matching
+from scoresde.sampling import Prediction, VPPath, edm_heun_sample, predictor_corrector_sample, sample_with_nfe
 from scoresde.sde import VPSDE
 from scoresde.train import train
 
@@ -25,6 +26,10 @@ def _run_everything() -> dict[str, torch.Tensor]:
             out[f"{name}.{k}"] = v
     out["prior"] = VPSDE().prior_sample((16, 2), generator=g(3))
     out["pc"] = predictor_corrector_sample(VPSDE(), lambda x, t: -x, (16, 2), n_steps=5, generator=g(4))
+    pred = Prediction(lambda x, t: -x, VPPath(VPSDE()), "score")
+    out["ddpm"] = sample_with_nfe("ddpm", pred, (16, 2), nfe=5, generator=g(6))
+    out["edm"] = edm_heun_sample(pred, (16, 2), n_steps=3, churn=2.0, generator=g(7))
+    out["fm"] = flow_matching(lambda x, t: -x, out["toy"], generator=g(8)).reshape(1)
     result = metrics.permutation_test(out["toy"][:32], out["rings"][:32], n_permutations=50, generator=g(5))
     out["perm"] = torch.tensor([result.statistic, result.p_value], dtype=torch.float64)
     out["grid"] = cli.image_grid(torch.zeros(3, 1, 2, 2, dtype=torch.float32))

@@ -30,6 +30,7 @@ from scoresde.sampling.reverse import (
     probability_flow_sample,
     reverse_sde_sample,
 )
+from scoresde.brownian import Increment
 from scoresde.sampling import PREDICTORS, LangevinCorrector
 from scoresde.sde import VESDE, GeometricBrownianMotion, SubVPSDE, VPSDE
 from scoresde.solvers import solve
@@ -261,7 +262,7 @@ def vp_score(x, t):
         (lambda: reverse_sde_sample(GeometricBrownianMotion(), vp_score, (4, 2)), NotImplementedError, "prior"),
         (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), snr=0.0), ValueError, "> 0"),
         (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), n_corrector=-1), ValueError, ">= 0"),
-        (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), predictor="milstein"), ValueError, "unknown predictor"),
+        (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), predictor="rk4"), ValueError, "unknown predictor"),
         (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), alpha_factor=1), TypeError, "alpha_factor"),
         (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), denoise="yes"), TypeError, "denoise"),
         (lambda: predictor_corrector_sample(VPSDE(), vp_score, (4, 2), return_nfe=1), TypeError, "return_nfe"),
@@ -361,7 +362,7 @@ def test_vp_discretize_accepts_the_largest_step_below_one():
 
 def _step(predictor, sde, x, t, dt, z):
     """A predictor step from t to t - dt (dt > 0) with the standard normal z (dw = sqrt(dt) z)."""
-    return PREDICTORS[predictor].step(sde, x, t, -dt, math.sqrt(dt) * z, t - dt)
+    return PREDICTORS[predictor].step(sde, x, t, -dt, Increment(math.sqrt(dt) * z), t - dt)
 
 
 def _peer_setup(seed: int):
@@ -427,7 +428,7 @@ def test_langevin_corrector_is_score_sde_s(alpha_factor):
 
 def test_predictors_and_corrector_refuse_what_they_cannot_use():
     x = torch.ones(4, 2, dtype=torch.float64)
-    with pytest.raises(ValueError, match="needs a VPSDE or VESDE"):
+    with pytest.raises(ValueError, match="needs an SDE with a DDPM or SMLD chain"):
         predictor_corrector_sample(SubVPSDE(), vp_score, (4, 2), n_steps=2, predictor="ancestral")
     with pytest.raises(ValueError, match="ancestral needs additive noise.*no noise"):
         solve(VPSDE().reverse(vp_score, probability_flow=True), x, [1.0, 0.5], method=PREDICTORS["ancestral"])

@@ -33,11 +33,11 @@ from scoresde.sde import (
     VPSDE,
 )
 from scoresde.solvers import (
-    METHODS,
     SOLVERS,
     Corrector,
     EulerMaruyama,
     Milstein,
+    Order,
     Solver,
     StochasticHeun,
     check_compatible,
@@ -165,10 +165,10 @@ def test_strong_and_weak_orders(seed):
     _, strong_mil, _ = gbm_errors("ito", "milstein", 4000, seed=seed)
     _, strong_heun, _ = gbm_errors("stratonovich", "heun", 4000, seed=seed)
     # the declared orders of the solver objects are the measured ones
-    assert abs(fitted_slope(hs, strong_em) - SOLVERS["euler"].strong_order) <= 0.15, strong_em
-    assert abs(fitted_slope(hs, strong_mil) - SOLVERS["milstein"].strong_order) <= 0.15, strong_mil
-    assert abs(fitted_slope(hs, strong_heun) - SOLVERS["heun"].strong_order) <= 0.15, strong_heun
-    assert abs(fitted_slope(hs, weak_em) - SOLVERS["euler"].weak_order) <= 0.15, weak_em
+    assert abs(fitted_slope(hs, strong_em) - SOLVERS["euler"].orders["diagonal"].strong) <= 0.15, strong_em
+    assert abs(fitted_slope(hs, strong_mil) - SOLVERS["milstein"].orders["diagonal"].strong) <= 0.15, strong_mil
+    assert abs(fitted_slope(hs, strong_heun) - SOLVERS["heun"].orders["diagonal"].strong) <= 0.15, strong_heun
+    assert abs(fitted_slope(hs, weak_em) - SOLVERS["euler"].orders["diagonal"].weak) <= 0.15, weak_em
 
 
 def test_weak_error_of_the_mean_is_the_exact_bias():
@@ -402,7 +402,7 @@ def test_method_applicability():
         solve(strat, x0, [0.0, 1.0], method="euler")
     with pytest.raises(ValueError, match="Stratonovich solution"):
         solve(GeometricBrownianMotion(), x0, [0.0, 1.0], method="heun")
-    with pytest.raises(ValueError, match="Lévy areas"):
+    with pytest.raises(ValueError, match="milstein needs diagonal or shared noise.*Lévy areas"):
         solve(general_sde(), x0, [0.0, 1.0], method="milstein")
     scal = FunctionSDE(lambda x, t: x, lambda x, t: 1 + x.square().sum(1), "scalar")
     with pytest.raises(ValueError, match="diagonal only when"):
@@ -452,7 +452,7 @@ def test_method_strings_map_to_solver_objects_with_the_same_results():
     sde = GeometricBrownianMotion(mu=0.5, sigma=0.5)
     x0 = torch.rand(8, 2, generator=gen(0), dtype=torch.float64) + 0.5
     bm = BrownianPath.sample(torch.linspace(0, 1, 17, dtype=torch.float64), (8, 2), generator=gen(1), dtype=torch.float64)
-    assert METHODS == ("euler", "milstein", "heun")
+    assert {"euler", "milstein", "heun"} <= set(SOLVERS.names)
     for name, cls in (("euler", EulerMaruyama), ("milstein", Milstein)):
         assert isinstance(SOLVERS[name], cls) and get_solver(name) is SOLVERS[name]
         assert torch.equal(solve(sde, x0, [0.0, 1.0], bm=bm, method=name),
@@ -464,11 +464,15 @@ def test_method_strings_map_to_solver_objects_with_the_same_results():
 
 def test_declared_attributes():
     """The declarations that diffrax and torchsde make: orders, calculus, accepted noise."""
-    table = {name: (s.strong_order, s.weak_order, s.calculus, s.noise_types) for name, s in SOLVERS.items()}
-    assert table["euler"] == (0.5, 1.0, ("ito",), ("none", "additive", "diagonal", "scalar", "general"))
-    assert table["milstein"] == (1.0, 1.0, ("ito", "stratonovich"), ("none", "additive", "diagonal"))
-    assert table["heun"] == (1.0, 1.0, ("stratonovich",), ("none", "additive", "diagonal", "scalar", "general"))
-    assert "strong_order=0.5" in repr(SOLVERS["euler"])
+    table = {name: (s.calculus, s.orders) for name, s in SOLVERS.items()}
+    assert table["euler"] == (("ito",), {"none": (1, 1), "additive": (1, 1), "diagonal": (0.5, 1), "shared": (0.5, 1),
+                                         "scalar": (0.5, 1), "general": (0.5, 1)})
+    assert table["milstein"] == (("ito", "stratonovich"), {"none": (1, 1), "additive": (1, 1), "diagonal": (1, 1),
+                                                           "shared": (1, 1)})
+    assert table["heun"] == (("stratonovich",), {"none": (2, 2), "additive": (1, 2), "diagonal": (1, 1),
+                                                 "shared": (1, 1), "scalar": (0.5, 1), "general": (0.5, 1)})
+    assert SOLVERS["milstein"].noise_types == ("none", "additive", "diagonal", "shared")
+    assert "diagonal: 0.5/1" in repr(SOLVERS["euler"]) and SOLVERS["heun"].orders["additive"].weak == 2
 
 
 def test_noise_structure():
@@ -481,7 +485,7 @@ def test_noise_structure():
     assert noise_structure(general_sde(), x2) == "general"
 
 
-class _Recorder(EulerMaruyama, name="recorder", strong_order=0.5, weak_order=1.0, calculus=("ito",)):
+class _Recorder(EulerMaruyama, name="recorder", calculus=("ito",), orders=EulerMaruyama.orders):
     """Euler–Maruyama under another name, with declarations that a test may mutate on the instance."""
 
 
@@ -490,14 +494,16 @@ class _Recorder(EulerMaruyama, name="recorder", strong_order=0.5, weak_order=1.0
     [
         ({"calculus": ("ito", "rough")}, ValueError, "unknown entry of calculus 'rough'"),
         ({"calculus": "ito"}, TypeError, "non-empty tuple"),
-        ({"noise_types": ("diagonal", "commutative")}, ValueError, "entry of noise_types"),
-        ({"strong_order": 0.0}, ValueError, "strong_order must be > 0"),
-        ({"weak_order": "1"}, TypeError, "weak_order"),
+        ({"orders": {"diagonal": (0.5, 1.0), "commutative": (1.0, 1.0)}}, ValueError, "noise structure of orders"),
+        ({"orders": {"diagonal": (0.0, 1.0)}}, ValueError, "strong order must be > 0"),
+        ({"orders": {"diagonal": (0.5, "1")}}, TypeError, "weak order"),
+        ({"orders": {"diagonal": 0.5}}, TypeError, "must be a pair"),
+        ({"orders": {}}, TypeError, "non-empty mapping"),
         ({"name": ""}, TypeError, "non-empty string"),
     ],
 )
 def test_declarations_are_checked_when_the_class_is_made(declared, exc, match):
-    good = {"name": "mine", "strong_order": 0.5, "weak_order": 1.0, "calculus": ("ito",)}
+    good = {"name": "mine", "orders": {"diagonal": (0.5, 1.0)}, "calculus": ("ito",)}
     type("Mine", (EulerMaruyama,), {}, **good)  # the partner: the good declaration makes a class
     with pytest.raises(exc, match=match):
         type("Mine", (EulerMaruyama,), {}, **{**good, **declared})
@@ -510,13 +516,13 @@ def test_compatibility_is_read_from_the_declarations():
     ito = GeometricBrownianMotion()
     solver = _Recorder()
     check_compatible(solver, ito, x0, t0, SOLVERS)  # declared Itô: accepted
-    with pytest.raises(ValueError, match="converges to the Itô solution.*'milstein' or 'heun'"):
+    with pytest.raises(ValueError, match="converges to the Itô solution.*'heun' or 'milstein'"):
         check_compatible(solver, strat, x0, t0, SOLVERS)
     solver.calculus = ("stratonovich",)
     check_compatible(solver, strat, x0, t0, SOLVERS)
     with pytest.raises(ValueError, match="converges to the Stratonovich solution.*'euler' or 'milstein'"):
         check_compatible(solver, ito, x0, t0, SOLVERS)
-    solver.noise_types = ("none", "additive")
+    solver.orders = {"none": Order(1.0, 1.0), "additive": Order(1.0, 1.0)}
     with pytest.raises(ValueError, match="recorder needs additive noise.*has diagonal"):
         check_compatible(solver, strat, x0, t0, SOLVERS)
     check_compatible(solver, OrnsteinUhlenbeck(), x0, t0, SOLVERS)  # additive: any calculus

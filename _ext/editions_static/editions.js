@@ -15,11 +15,26 @@
   function banner() {
     var nav = document.createElement("nav");
     nav.className = "scoresde-editions";
-    nav.setAttribute("aria-label", "Editions · 版本");
+    /* one choice of three (issue 28): "Edition: English | 中文 | EN + 中文", the current one marked */
+    var zh = info.edition === "zh-TW";
+    var name = zh ? "版本" : info.edition === "en" ? "Edition" : "Edition · 版本";
+    nav.setAttribute("aria-label", name);
+    /* the bilingual site writes the label in both languages: cjk.css shows the 中文 one in 中文 mode */
+    var words = zh ? [["zh-Hant-TW", "版本："]] : info.edition === "en" ? [["en", "Edition: "]]
+      : [["en", "Edition: "], ["zh-Hant-TW", "版本："]];
+    words.forEach(function (w) {
+      var label = document.createElement("span");
+      label.className = "scoresde-editions-label" + (words.length > 1 ? (w[0] === "en" ? " ui-en" : " ui-zh") : "");
+      label.setAttribute("lang", w[0]);
+      label.textContent = w[1];
+      nav.appendChild(label);
+    });
     info.links.forEach(function (l, i) {
-      if (i > 0) nav.appendChild(document.createTextNode(" · "));
+      if (i > 0) nav.appendChild(document.createTextNode(" | "));
       var el = document.createElement(l.href ? "a" : "strong");
       if (l.href) el.href = l.href;
+      else el.setAttribute("aria-current", "page");
+      el.setAttribute("lang", l.edition === "zh-TW" ? "zh-Hant-TW" : "en");
       el.textContent = l.label;
       nav.appendChild(el);
     });

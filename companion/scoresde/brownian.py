@@ -23,17 +23,32 @@ increments are drawn by conditioning independent :math:`Z_j\sim\mathcal N(0,h_j)
            \qquad \sum_j \delta_j = \Delta W,
            \qquad \operatorname{Cov}(\delta_i,\delta_j) = h_i\,\mathbb 1_{i=j} - \frac{h_i h_j}{H}.
 
+With ``levy_area=True`` a path also carries, per step, the space–time Lévy area
+
+.. math::  H_k = \frac1{h_k}\int_{t_k}^{t_{k+1}}\Big(W(s)-W(t_k)-\frac{s-t_k}{h_k}\Delta W_k\Big)\mathrm ds
+           \sim\mathcal N\big(0,\ h_k/12\big),\quad\text{independent of }\Delta W_k,
+           \qquad h_k = |t_{k+1}-t_k|
+
+(Foster, Lyons & Oberhauser 2020; torchsde's ``U`` is :math:`h(\Delta W/2 + H)`), which solvers of strong order 1.5
+for additive noise need (:class:`~scoresde.solvers.SRA1`). :meth:`BrownianPath.coarsen` combines the areas exactly
+(:math:`\int_s^t(W-W_s) = \int_s^u(W-W_s) + \int_u^t(W-W_u) + (t-u)(W_u-W_s)`) and :meth:`BrownianPath.refine`
+draws the new increments and areas from their exact law given the coarse ones (a Gaussian conditioned on the
+two linear constraints). A step of a solver receives an :class:`Increment`: :math:`\Delta W_k` and, when the
+solver asks for it, :math:`H_k`.
+
 Randomness comes from a passed ``torch.Generator`` so every path can be reproduced.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import torch
 
 from ._checks import (
     as_column,
+    check_bool,
     check_generator,
     check_positive_int,
     check_shape,
@@ -42,7 +57,19 @@ from ._checks import (
     draw_device,
 )
 
-__all__ = ["BrownianPath", "as_time_grid"]
+__all__ = ["BrownianPath", "Increment", "as_time_grid"]
+
+
+class Increment(NamedTuple):
+    r"""The noise of one step, as a solver receives it: the Brownian increment :math:`\Delta W` and, for a solver
+    that declares ``levy_area=True``, the space–time Lévy area :math:`H` (same shape; ``None`` otherwise)."""
+
+    dW: torch.Tensor
+    H: torch.Tensor | None = None
+
+    def zero(self) -> Increment:
+        """The same step without noise (score_sde's ``denoise``: the last step's mean)."""
+        return Increment(torch.zeros_like(self.dW), None if self.H is None else torch.zeros_like(self.H))
 
 
 def as_time_grid(
@@ -96,13 +123,15 @@ class BrownianPath:
         ts: the grid, shape ``(n_times,)``, strictly increasing or strictly decreasing.
         dW: the increments :math:`\Delta W_k = W(t_{k+1})-W(t_k)`, shape ``(n_steps, *shape)``,
             ``n_steps = n_times - 1``.
+        H: the space–time Lévy areas :math:`H_k`, shaped like ``dW``, or ``None``.
 
     Args:
         ts: the time grid (1-D, strictly monotone, at least two times), on ``dW``'s device.
         dW: the increments, shape ``(len(ts) - 1, *shape)``, floating and finite.
+        H: optional space–time Lévy areas, shaped like ``dW`` with its dtype.
     """
 
-    def __init__(self, ts: torch.Tensor | Sequence[float], dW: torch.Tensor) -> None:
+    def __init__(self, ts: torch.Tensor | Sequence[float], dW: torch.Tensor, H: torch.Tensor | None = None) -> None:
         check_tensor(dW, "dW", min_dim=1)
         ts = as_time_grid(ts, "ts", device=dW.device)
         if dW.shape[0] != ts.numel() - 1:
@@ -110,26 +139,42 @@ class BrownianPath:
                 f"dW must have len(ts) - 1 = {ts.numel() - 1} increments along its first dimension, "
                 f"got shape {tuple(dW.shape)}"
             )
+        if H is not None:
+            check_tensor(H, "H", min_dim=1)
+            if H.shape != dW.shape or H.dtype != dW.dtype or H.device != dW.device:
+                raise ValueError(f"H must be shaped like dW {tuple(dW.shape)} with its dtype and device, got "
+                                 f"{tuple(H.shape)} {H.dtype} on {H.device}")
         self.ts = ts
         self.dW = dW
+        self.H = H
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_torchsde(cls, bm: Callable[..., torch.Tensor], ts: torch.Tensor | Sequence[float]) -> BrownianPath:
-        """The path of a torchsde Brownian object (``BrownianInterval``, ``BrownianTree``…) on the grid ``ts``.
+    def from_torchsde(cls, bm: Callable[..., torch.Tensor], ts: torch.Tensor | Sequence[float], *,
+                      levy_area: bool = False) -> BrownianPath:
+        r"""The path of a torchsde Brownian object (``BrownianInterval``, ``BrownianTree``…) on the grid ``ts``.
 
         torchsde's ``bm(ta, tb)`` returns :math:`W_{t_b}-W_{t_a}` for :math:`t_a<t_b`; this asks for each step of
         ``ts`` (increasing or decreasing: a backward step is minus the forward increment), so
         ``solve(sde, x0, ts, bm=BrownianPath.from_torchsde(bm, ts))`` drives the solver with torchsde's noise,
-        e.g. to compare with ``torchsde.sdeint`` path by path."""
+        e.g. to compare with ``torchsde.sdeint`` path by path. With ``levy_area`` the areas come along too,
+        :math:`H = U/h - \Delta W/2` from torchsde's ``bm(ta, tb, return_U=True)`` (a ``BrownianInterval`` made
+        with ``levy_area_approximation="space-time"``; increasing grids only)."""
         if not callable(bm):
             raise TypeError(f"bm must be a torchsde Brownian object (callable as bm(ta, tb)), got {type(bm).__name__}")
         grid = as_time_grid(ts, "ts")
-        steps = []
+        steps, areas = [], []
         for a, b in zip(grid[:-1].tolist(), grid[1:].tolist()):
-            steps.append(bm(a, b) if a < b else -bm(b, a))
+            if levy_area:
+                if a > b:
+                    raise ValueError("levy_area=True needs an increasing grid ts")
+                w, u = bm(a, b, return_U=True)
+                steps.append(w)
+                areas.append(u / (b - a) - w / 2)
+            else:
+                steps.append(bm(a, b) if a < b else -bm(b, a))
         dW = torch.stack(steps)
-        return cls(grid.to(dW.device), dW)
+        return cls(grid.to(dW.device), dW, torch.stack(areas) if levy_area else None)
 
     @classmethod
     def sample(
@@ -141,6 +186,7 @@ class BrownianPath:
         dtype: torch.dtype = torch.float32,
         device: torch.device | str | None = None,
         max_steps: int | None = None,
+        levy_area: bool = False,
     ) -> BrownianPath:
         r"""Draw independent increments :math:`\Delta W_k\sim\mathcal N(0,|t_{k+1}-t_k|)` (book: eq-bm-increments).
 
@@ -151,6 +197,8 @@ class BrownianPath:
             dtype: floating dtype of the increments (the grid keeps its own precision).
             device: where to create the path (default: the generator's device, else ``ts``'s, else CPU).
             max_steps: refuse more steps ``len(ts) - 1`` than this (default :data:`scoresde._checks.MAX_STEPS`).
+            levy_area: also draw the space–time Lévy areas :math:`H_k\sim\mathcal N(0,h_k/12)`, independent
+                of the increments (drawn after them, so the increments do not change).
 
         Returns:
             A :class:`BrownianPath` with ``dW`` of shape ``(len(ts) - 1, *shape)``.
@@ -162,7 +210,10 @@ class BrownianPath:
         h = torch.diff(grid).abs().to(dtype)
         z = torch.randn((grid.numel() - 1, *shape), generator=generator, dtype=dtype, device=device)
         dW = z * as_column(h.sqrt(), z)
-        return cls(grid, dW)
+        if not check_bool(levy_area, "levy_area"):
+            return cls(grid, dW)
+        H = torch.randn(z.shape, generator=generator, dtype=dtype, device=device) * as_column((h / 12).sqrt(), z)
+        return cls(grid, dW, H)
 
     # ------------------------------------------------------------------ views
     @property
@@ -203,13 +254,17 @@ class BrownianPath:
 
     def to(self, device: torch.device | str) -> BrownianPath:
         """The same path on another device."""
-        return BrownianPath(self.ts.to(device), self.dW.to(device))
+        return BrownianPath(self.ts.to(device), self.dW.to(device), None if self.H is None else self.H.to(device))
+
+    def increment(self, k: int, dtype: torch.dtype) -> Increment:
+        """Step ``k``'s :class:`Increment` in ``dtype`` (with its Lévy area if the path has them)."""
+        return Increment(self.dW[k].to(dtype), None if self.H is None else self.H[k].to(dtype))
 
     def __repr__(self) -> str:
         t0, t1 = float(self.ts[0]), float(self.ts[-1])
         return (
             f"BrownianPath(t: {t0:g} -> {t1:g}, n_steps={self.n_steps}, shape={tuple(self.shape)}, "
-            f"dtype={self.dtype}, device={self.device})"
+            f"dtype={self.dtype}, device={self.device}{', levy_area' if self.H is not None else ''})"
         )
 
     # ------------------------------------------------------------------ resolution
@@ -217,7 +272,9 @@ class BrownianPath:
         r"""The same path on every ``factor``-th time: increments summed in groups of ``factor``.
 
         :math:`\Delta W^{\text{coarse}}_k = \sum_{j=0}^{\text{factor}-1}\Delta W_{k\cdot\text{factor}+j}`,
-        so :math:`W` agrees with this path at every kept time.
+        so :math:`W` agrees with this path at every kept time; the Lévy areas, if any, are combined exactly:
+        with :math:`U = \int(W-W_{\text{start}}) = h(\Delta W/2 + H)` per step,
+        :math:`U^{\text{coarse}} = \sum_j \big(U_j + h_j\sum_{i<j}\Delta W_i\big)`.
 
         Raises:
             ValueError: ``n_steps`` is not divisible by ``factor``.
@@ -225,15 +282,26 @@ class BrownianPath:
         factor = check_positive_int(factor, "factor")
         if self.n_steps % factor != 0:
             raise ValueError(f"n_steps={self.n_steps} is not divisible by factor={factor}")
-        dW = self.dW.reshape(self.n_steps // factor, factor, *self.shape).sum(dim=1)
-        return BrownianPath(self.ts[::factor].clone(), dW)
+        groups = (self.n_steps // factor, factor, *self.shape)
+        dW = self.dW.reshape(groups)
+        total = dW.sum(dim=1)
+        if self.H is None:
+            return BrownianPath(self.ts[::factor].clone(), total)
+        expand = (groups[0], factor, *([1] * len(self.shape)))
+        h = torch.diff(self.ts).abs().to(self.dtype).reshape(groups[0], factor)
+        before = torch.cumsum(dW, dim=1) - dW  # sum of the earlier increments in the group
+        u = h.reshape(expand) * (dW / 2 + self.H.reshape(groups) + before)
+        big_h = h.sum(dim=1).reshape(groups[0], *([1] * len(self.shape)))
+        return BrownianPath(self.ts[::factor].clone(), total, u.sum(dim=1) / big_h - total / 2)
 
     def refine(self, factor: int, generator: torch.Generator | None = None) -> BrownianPath:
         r"""Split every step into ``factor`` equal steps, filling in by the Brownian bridge (book: eq-brownian-bridge).
 
         The result passes exactly (up to rounding) through this path at the old times, and its new
         increments have the law of Brownian increments conditioned on the old ones, so
-        ``path.refine(r).coarsen(r)`` equals ``path`` and a refined path is again a Brownian path.
+        ``path.refine(r).coarsen(r)`` equals ``path`` and a refined path is again a Brownian path. A path with Lévy
+        areas is refined with its areas: the new increments and areas are independent Gaussians conditioned on
+        the coarse increment and the coarse area (two linear constraints), so the result has their exact law.
 
         Args:
             factor: the number of sub-steps per step, ``>= 1``.
@@ -253,6 +321,32 @@ class BrownianPath:
         expand = (n, factor, *([1] * len(shape)))
         z = torch.randn((n, factor, *shape), generator=generator, dtype=dtype, device=self.device)
         z = z * h.sqrt().reshape(expand)
+        if self.H is not None:
+            return self._refine_with_area(fine_ts, h, z, generator)
         excess = z.sum(dim=1, keepdim=True) - self.dW[:, None]
         dW = z - (h / H).reshape(expand) * excess
         return BrownianPath(fine_ts, dW.reshape(n * factor, *shape))
+
+    def _refine_with_area(self, fine_ts: torch.Tensor, h: torch.Tensor, z: torch.Tensor,
+                          generator: torch.Generator | None) -> BrownianPath:
+        r"""Fine increments and areas drawn from their law given the coarse ones: with the independent fine
+        variables :math:`v = (\Delta W_1..\Delta W_r, H_1..H_r)`, variances :math:`\Sigma = (h_j, h_j/12)`, and the
+        constraints :math:`Av = c` (:math:`\sum_j\Delta W_j = \Delta W`, :math:`\sum_j h_j(\Delta W_j/2 + H_j +
+        \sum_{i<j}\Delta W_i) = h(\Delta W/2 + H)`), :math:`v - \Sigma A^\top(A\Sigma A^\top)^{-1}(Av - c)`."""
+        assert self.H is not None
+        n, r = h.shape
+        shape, dtype = self.shape, self.dtype
+        areas = torch.randn(z.shape, generator=generator, dtype=dtype, device=self.device)
+        areas = areas * (h / 12).sqrt().reshape(n, r, *([1] * len(shape)))
+        v = torch.cat([z, areas], dim=1).reshape(n, 2 * r, -1)  # (n, 2r, m)
+        after = h.flip(1).cumsum(1).flip(1) - h  # sum of the later pieces' lengths
+        A = torch.stack([torch.cat([torch.ones_like(h), torch.zeros_like(h)], 1),
+                         torch.cat([h / 2 + after, h], 1)], dim=1)  # (n, 2, 2r)
+        var = torch.cat([h, h / 12], 1)  # (n, 2r)
+        big_h = h.sum(1)
+        c = torch.stack([self.dW.reshape(n, -1),
+                         big_h[:, None] * (self.dW.reshape(n, -1) / 2 + self.H.reshape(n, -1))], dim=1)  # (n, 2, m)
+        sa = var[:, :, None] * A.transpose(1, 2)  # Sigma A^T, (n, 2r, 2)
+        v = v - sa @ torch.linalg.solve(A @ sa, A @ v - c)
+        dW, H = v[:, :r], v[:, r:]
+        return BrownianPath(fine_ts, dW.reshape(n * r, *shape), H.reshape(n * r, *shape))

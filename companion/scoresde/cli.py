@@ -7,7 +7,9 @@ Commands (``python -m scoresde.cli COMMAND --help`` lists every option with its 
 * ``sample``: sample from a ``train`` checkpoint, draw the samples, save them;
 * ``train-score``: a score network :math:`s_\theta(x)` (no time input) with one of chapter 2's losses, on a CPU,
   a GPU or, under ``torchrun --nproc_per_node=N -m scoresde.cli train-score``, several GPUs;
-* ``checkpoints``: retrain the committed checkpoints of chapters 2, 5 and 7 (:data:`CHECKPOINT_RUNS`).
+* ``train-density``: a density model (a NICE flow or an MLP energy) by maximum likelihood or score matching
+  (chapter 8: ``--model nice --objective mle|ism|ssm|ssm-vr|dsm``, ``--sigma`` for dsm);
+* ``checkpoints``: retrain the committed checkpoints of chapters 2, 5, 7 and 8 (:data:`CHECKPOINT_RUNS`).
 
 A GPU user's path through chapter 5, one command per step::
 
@@ -26,12 +28,20 @@ The committed checkpoints of chapter 5 were written by :data:`CH05_COMMANDS`. Ch
 ``--data digits`` (a :class:`~scoresde.nets.TimeScoreConv` on :class:`~scoresde.data.Digits`, with
 ``--objective dsm|ssm|ssm-vr`` and ``--n-projections``); its checkpoints were written by :data:`CH07_COMMANDS`.
 Chapter 2's were written by :func:`scoresde.checkpoints.make_ch2.make`; ``python -m scoresde.cli checkpoints``
-reruns any of them (``--only ch02_ssm ch07_vp_dsm``).
+reruns any of them (``--only ch02_ssm ch07_vp_dsm``). Chapter 8's NICE flows were written by :data:`CH08_COMMANDS`.
+
+Guards: ``--resume`` continues only the same run (the SDE and its parameters, the objective and its options, the
+network's shape and dtype; only ``--steps`` may change, and every difference is named); no output overwrites an
+input or another output of the same command (paths resolved, symlinks followed), and only ``checkpoints`` writes
+into the committed folder; a ``--steps`` above ``--max-steps`` (default :data:`MAX_STEPS`) is refused with the
+estimated duration of the run, and sizes that cannot fit in memory are refused with their estimate, before
+anything is built.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import os
 import shlex
@@ -45,7 +55,6 @@ import torch
 from torch import nn
 
 from ._checks import (
-    check_choice,
     check_distinct_paths,
     check_fits_memory,
     check_outside,
@@ -56,11 +65,12 @@ from ._checks import (
 )
 from .checkpoints import CHECKPOINT_DIR, make_ch2
 from .data import TOY_NAMES, Digits, make_toy
+from .density import DENSITY_OBJECTIVES, NICE, DensityScore, EnergyMLP, objective_loss
 from .losses import flow_matching, sde_score_matching
 from .nets import ScoreMLP, TimeScoreConv, TimeScoreMLP
-from .sampling import LinearPath, Prediction, flow_sample
-from .sampling.reverse import predictor_corrector_sample, probability_flow_sample, reverse_sde_sample
-from .sde import SDE, VESDE, VPSDE, SubVPSDE
+from .sampling import CORRECTORS, PREDICTORS, SAMPLERS, LinearPath, Prediction, flow_sample
+from .sampling.registry import sampler_help
+from .sde import SDE, SDES
 from .train import (
     LOSS_NAMES,
     OPTIMIZERS,
@@ -73,12 +83,10 @@ from .train import (
     write_checkpoint,
 )
 
-__all__ = ["SDE_NAMES", "SAMPLERS", "DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "CH09_COMMANDS",
+__all__ = ["DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "CH08_COMMANDS", "CH09_COMMANDS",
            "CHECKPOINT_RUNS", "load_velocity_model",
            "make_sde", "load_score_model", "image_grid", "draw", "ema_warning", "committed_argv", "main"]
 
-SDE_NAMES: tuple[str, ...] = ("vp", "subvp", "ve")
-SAMPLERS: tuple[str, ...] = ("sde", "pc", "ode")
 
 #: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch05_*.pt`` (CPU, seed 0).
 CH05_COMMANDS: dict[str, str] = {
@@ -98,14 +106,41 @@ DATA_NAMES: tuple[str, ...] = (*TOY_NAMES, "digits")
 #: ``"flow"``: flow matching (book: eq-fm-loss), which trains a velocity :math:`v_\theta(x,t)` and no SDE (chapter 9).
 OBJECTIVES: tuple[str, ...] = ("dsm", "ssm", "ssm-vr", "flow")
 
-#: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch07_*.pt`` (CPU, seed 0).
+#: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch07_*.pt`` (CPU): seed 0 under the
+#: plain names (``ch07_vp_dsm``), seeds 1 and 2 with the suffix ``_seed1``, ``_seed2`` (the spread over training runs).
 CH07_COMMANDS: dict[str, str] = {
-    name: (
+    name + ("" if seed == 0 else f"_seed{seed}"): (
         f"python -m scoresde.cli train --data digits --sde vp --objective {objective} --steps 4000 "
-        f"--batch-size 64 --lr 2e-3 --ema-decay 0.995 --hidden 32 --depth 3 --seed 0 --device cpu "
-        f"--checkpoint companion/scoresde/checkpoints/{name}.pt"
+        f"--batch-size 64 --lr 2e-3 --ema-decay 0.995 --hidden 32 --depth 3 --seed {seed} --device cpu "
+        f"--checkpoint companion/scoresde/checkpoints/{name}{'' if seed == 0 else f'_seed{seed}'}.pt"
     )
+    for seed in (0, 1, 2)
     for name, objective in (("ch07_vp_dsm", "dsm"), ("ch07_vp_ssm", "ssm"), ("ch07_vp_ssm_vr", "ssm-vr"))
+}
+
+#: Chapter 8's fits of a NICE flow to the digits, one per objective and seed (CPU): MLE, SSM, SSM-VR and DSM at four
+#: noise levels, seeds 0, 1, 2, the same network, Adam and budget (500 steps of 64 images) for all (exact ISM,
+#: ``--objective ism``, costs hundreds of MLE steps per step and is the chapter's referee, not a committed fit); and two
+#: MLP energy models fitted by SSM-VR.
+CH08_COMMANDS: dict[str, str] = {
+    f"ch08_nice_{label}_s{seed}": (
+        f"python -m scoresde.cli train-density --model nice --data digits --objective {objective} {extra}"
+        f"--steps 500 --batch-size 64 --lr 2e-3 --hidden 64 --depth 2 --n-couplings 4 --seed {seed} --device cpu "
+        f"--checkpoint companion/scoresde/checkpoints/ch08_nice_{label}_s{seed}.pt"
+    )
+    for label, objective, extra in (
+        ("mle", "mle", ""), ("ssm", "ssm", ""), ("ssm_vr", "ssm-vr", ""),
+        *((f"dsm{sigma.replace('.', '')}", "dsm", f"--sigma {sigma} ") for sigma in ("0.01", "0.05", "0.1", "0.3")),
+    )
+    for seed in (0, 1, 2)
+} | {
+    # an MLP energy exp(-E(x)), unnormalised, by SSM-VR: on chapter 2's three Gaussians and on the digits
+    "ch08_energy_toy": "python -m scoresde.cli train-density --model energy --data three_gaussians --objective ssm-vr "
+                       "--steps 2000 --batch-size 256 --lr 2e-3 --hidden 64 --depth 2 --seed 0 --device cpu "
+                       "--checkpoint companion/scoresde/checkpoints/ch08_energy_toy.pt",
+    "ch08_energy_digits": "python -m scoresde.cli train-density --model energy --data digits --objective ssm-vr "
+                          "--steps 1000 --batch-size 64 --lr 2e-3 --hidden 128 --depth 2 --seed 0 --device cpu "
+                          "--checkpoint companion/scoresde/checkpoints/ch08_energy_digits.pt",
 }
 
 #: The command that wrote ``scoresde/checkpoints/ch09_fm.pt``: flow matching on chapter 7's digits with chapter 7's
@@ -119,15 +154,16 @@ CH09_COMMANDS: dict[str, str] = {
 }
 
 #: Every committed checkpoint that ``python -m scoresde.cli checkpoints`` can retrain: chapter 2's runs
-#: (:data:`scoresde.checkpoints.make_ch2.RUNS`), then :data:`CH05_COMMANDS`, :data:`CH07_COMMANDS` and
-#: :data:`CH09_COMMANDS`.
-CHECKPOINT_RUNS: tuple[str, ...] = (*make_ch2.RUNS, *CH05_COMMANDS, *CH07_COMMANDS, *CH09_COMMANDS)
+#: (:data:`scoresde.checkpoints.make_ch2.RUNS`), then :data:`CH05_COMMANDS`, :data:`CH07_COMMANDS`,
+#: :data:`CH08_COMMANDS` and :data:`CH09_COMMANDS`.
+CHECKPOINT_RUNS: tuple[str, ...] = (*make_ch2.RUNS, *CH05_COMMANDS, *CH07_COMMANDS, *CH08_COMMANDS,
+                                   *CH09_COMMANDS)
 
 
 def committed_argv(name: str, out_dir: str | os.PathLike[str] = CHECKPOINT_DIR, steps: int | None = None) -> list[str]:
-    """The arguments of ``python -m scoresde.cli`` that wrote the chapter-5 or chapter-7 checkpoint ``name``,
+    """The arguments of ``python -m scoresde.cli`` that wrote the chapter-5, 7 or 8 checkpoint ``name``,
     writing to ``out_dir`` instead and, if given, training for ``steps`` steps."""
-    commands = {**CH05_COMMANDS, **CH07_COMMANDS, **CH09_COMMANDS}
+    commands = {**CH05_COMMANDS, **CH07_COMMANDS, **CH08_COMMANDS, **CH09_COMMANDS}
     if name not in commands:
         raise ValueError(f"no command for checkpoint {name!r}; expected one of {tuple(commands)}")
     argv = shlex.split(commands[name])[3:]  # drop "python -m scoresde.cli"
@@ -149,19 +185,26 @@ def _event_shape(cli: dict[str, Any]) -> tuple[int, ...]:
 def make_sde(spec: dict[str, Any]) -> SDE:
     """Build an SDE from a plain spec, e.g. ``{"name": "vp", "beta_min": 0.1, "beta_max": 20.0}``.
 
-    Names: ``"vp"`` (:class:`~scoresde.sde.VPSDE`), ``"subvp"`` (:class:`~scoresde.sde.SubVPSDE`), both with
-    ``beta_min``, ``beta_max``; ``"ve"`` (:class:`~scoresde.sde.VESDE`) with ``sigma_min``, ``sigma_max``.
+    ``name`` is one of :data:`scoresde.sde.SDES` (``"vp"``, ``"subvp"``, ``"ve"``...); the other entries are
+    keyword arguments of that class's constructor (e.g. ``beta_min``, ``beta_max`` or ``sigma_min``,
+    ``sigma_max``, and ``T``).
     """
     if not isinstance(spec, dict) or "name" not in spec:
         raise ValueError(f"an SDE spec is a dict with a 'name' entry, got {spec!r}")
     kwargs = dict(spec)
-    name = check_choice(kwargs.pop("name"), "sde", SDE_NAMES)
-    cls = {"vp": VPSDE, "subvp": SubVPSDE, "ve": VESDE}[name]
-    allowed = {"ve": {"sigma_min", "sigma_max", "T"}}.get(name, {"beta_min", "beta_max", "T"})
-    unknown = sorted(set(kwargs) - allowed)
+    name = kwargs.pop("name")
+    cls = SDES.lookup(name, "sde")
+    allowed = _sde_parameters(cls)
+    unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
         raise ValueError(f"sde {name!r} does not take {unknown}; it takes {sorted(allowed)}")
     return cls(**kwargs)
+
+
+def _sde_parameters(cls: type[SDE]) -> tuple[str, ...]:
+    """The keyword parameters of an SDE class's constructor, in order."""
+    return tuple(n for n, p in inspect.signature(cls).parameters.items()
+                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
 
 
 def load_score_model(
@@ -214,19 +257,16 @@ def _cli_config(path: str | os.PathLike[str], map_location: str | torch.device) 
     return cli
 
 
-def _sample(model: nn.Module, sde: SDE, sampler: str, n: int, n_steps: int, snr: float, device: torch.device,
-            seed: int, progress: bool, event_shape: tuple[int, ...] = (2,)) -> torch.Tensor:
+def _sample(model: nn.Module, sde: SDE, args: argparse.Namespace, device: torch.device, seed: int,
+            event_shape: tuple[int, ...] = (2,)) -> torch.Tensor:
+    """Run the registered ``--sampler`` (:data:`scoresde.sampling.SAMPLERS`) with the sampling options."""
     g = torch.Generator(device=device)
     g.manual_seed(seed)
-    shape = (n, *event_shape)
+    sampler = SAMPLERS.lookup(args.sampler, "--sampler")
     with torch.no_grad():
-        if sampler == "sde":
-            return cast(torch.Tensor, reverse_sde_sample(sde, model, shape, n_steps=n_steps, generator=g,
-                                                         progress=progress))
-        if sampler == "pc":
-            return cast(torch.Tensor, predictor_corrector_sample(sde, model, shape, n_steps=n_steps, snr=snr,
-                                                                 generator=g, progress=progress))
-        return cast(torch.Tensor, probability_flow_sample(sde, model, shape, generator=g))
+        return sampler(sde, model, (args.n_samples, *event_shape), n_steps=args.n_steps, snr=args.snr,
+                       predictor=args.predictor, corrector=args.corrector, generator=g,
+                       progress=_progress(getattr(args, "progress", None)))
 
 
 def image_grid(images: torch.Tensor, ncols: int = 8, pad: int = 1) -> torch.Tensor:
@@ -270,9 +310,12 @@ def draw(samples: torch.Tensor, data: torch.Tensor, path: str | os.PathLike[str]
 
 
 def _add_sampling_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sampler", default="pc", choices=SAMPLERS,
-                   help="sde: reverse-SDE Euler-Maruyama; pc: predictor-corrector; ode: probability flow (dopri5; "
-                        "a flow-matching checkpoint: --n-steps Heun steps of its velocity ODE)")
+    p.add_argument("--sampler", default="pc", choices=SAMPLERS.names,
+                   help=sampler_help() + " (a flow-matching checkpoint: --sampler ode, --n-steps Heun steps of its "
+                        "velocity ODE)")
+    p.add_argument("--predictor", default="euler", choices=PREDICTORS.names,
+                   help="the step of the sde and pc samplers (a solver for additive noise, or a discrete chain)")
+    p.add_argument("--corrector", default="langevin", choices=CORRECTORS.names, help="the corrector of the pc sampler")
     p.add_argument("--n-steps", type=int, default=500, help="steps of the sde and pc samplers")
     p.add_argument("--snr", type=float, default=0.16, help="signal-to-noise ratio of the pc corrector")
     p.add_argument("--n-samples", type=int, default=2000, help="how many samples to draw")
@@ -312,7 +355,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--toy", default="eight_gaussians", choices=TOY_NAMES, help="2-D training data")
     t.add_argument("--data", default=None, choices=DATA_NAMES,
                    help="training data (overrides --toy); 'digits': 8x8 images with a convolutional score model")
-    t.add_argument("--sde", default="vp", choices=SDE_NAMES, help="forward SDE: variance preserving, sub-VP or exploding")
+    t.add_argument("--sde", default="vp", choices=SDES.names,
+                   help="forward SDE (" + ", ".join(f"{n}: {c.__name__}" for n, c in SDES.items()) + ")")
     t.add_argument("--beta-min", type=float, default=0.1, help="beta(0) of the vp and subvp SDEs")
     t.add_argument("--beta-max", type=float, default=20.0, help="beta(1) of the vp and subvp SDEs")
     t.add_argument("--sigma-min", type=float, default=0.01, help="sigma(0) of the ve SDE")
@@ -345,7 +389,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default=None, help="save the samples as a tensor file (torch.load(..., weights_only=True))")
     _add_sampling_args(s)
     _add_train_score_parser(sub)
-    c = sub.add_parser("checkpoints", help="retrain the committed checkpoints of chapters 2, 5 and 7",
+    _add_train_density_parser(sub)
+    c = sub.add_parser("checkpoints", help="retrain the committed checkpoints of chapters 2, 5, 7 and 8",
                        description="Retrain the committed checkpoints (one CPU thread, seed 0, as committed) and "
                                    "print the CPU time of each.", formatter_class=_formatter)
     c.add_argument("--only", nargs="+", choices=CHECKPOINT_RUNS, default=list(CHECKPOINT_RUNS), metavar="NAME",
@@ -385,6 +430,29 @@ def _add_train_score_parser(sub: Any) -> None:
     _add_progress_arg(p)
 
 
+def _add_train_density_parser(sub: Any) -> None:
+    p = sub.add_parser("train-density", help="fit a density model (NICE flow, MLP energy) by MLE or score matching",
+                       description="Fit a density model p(x) (chapter 8): a NICE flow or an MLP energy exp(-E(x)) on a "
+                                   "2-D toy or the 8x8 digits, by maximum likelihood (nice only), exact implicit, "
+                                   "sliced or denoising score matching of its score grad log p(x).",
+                       formatter_class=_formatter)
+    p.add_argument("--model", default="nice", choices=("nice", "energy"), help="NICE flow or MLP energy model")
+    p.add_argument("--data", default="digits", choices=DATA_NAMES, help="training data (digits: dequantised 8x8)")
+    p.add_argument("--objective", default="ssm", choices=DENSITY_OBJECTIVES, help="training objective")
+    p.add_argument("--sigma", type=float, default=None, help="noise level of dsm (required for dsm)")
+    p.add_argument("--steps", type=int, default=1000, help="optimiser steps")
+    p.add_argument("--batch-size", type=int, default=64, help="points per step")
+    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
+    p.add_argument("--hidden", type=int, default=64, help="hidden width (of each coupling MLP for nice)")
+    p.add_argument("--depth", type=int, default=2, help="hidden layers (of each coupling MLP for nice)")
+    p.add_argument("--n-couplings", type=int, default=4, help="coupling layers of nice")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights, batches and probes")
+    p.add_argument("--device", default="cpu", type=_device, help="cpu, cuda or cuda:N")
+    p.add_argument("--checkpoint", required=True, help="checkpoint file to write")
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    _add_progress_arg(p)
+
+
 def ema_warning(steps: int, decay: float) -> str | None:
     r"""A warning when the EMA of the weights (book: eq-ema) still holds much of the untrained network.
 
@@ -410,9 +478,9 @@ def _progress(flag: bool | None) -> bool:
 
 
 def _sde_spec(args: argparse.Namespace) -> dict[str, Any]:
-    if args.sde == "ve":
-        return {"name": "ve", "sigma_min": args.sigma_min, "sigma_max": args.sigma_max}
-    return {"name": args.sde, "beta_min": args.beta_min, "beta_max": args.beta_max}
+    """``{"name": --sde, ...}`` with the SDE's constructor parameters that the command line sets (e.g. --beta-min)."""
+    params = _sde_parameters(SDES.lookup(args.sde, "--sde"))
+    return {"name": args.sde, **{p: getattr(args, p) for p in params if hasattr(args, p)}}
 
 
 def _record(path: Path, cli: dict[str, Any]) -> None:
@@ -598,8 +666,7 @@ def _cmd_sample(args: argparse.Namespace) -> torch.Tensor:
     else:
         model, sde, cli = load_score_model(args.checkpoint, map_location=device)
         _check_sample_size(args.n_samples, _event_shape(cli), device)
-        x = _sample(model, sde, args.sampler, args.n_samples, args.n_steps, args.snr, device, seed + 1,
-                    _progress(getattr(args, "progress", None)), _event_shape(cli))
+        x = _sample(model, sde, args, device, seed + 1, _event_shape(cli))
     if args.figure is not None:
         g = torch.Generator(device=device)
         g.manual_seed(seed + 2)
@@ -655,6 +722,24 @@ def _cmd_train_score(args: argparse.Namespace) -> TrainResult:
     return result
 
 
+def _cmd_train_density(args: argparse.Namespace) -> TrainResult:
+    _check_outputs(args, {}, {"--checkpoint": args.checkpoint})
+    data = _dataset(args.data)
+    dim, init = int(data.dim), torch.Generator().manual_seed(args.seed)
+    if args.model == "nice":
+        density: nn.Module = NICE(dim, args.hidden, args.depth, args.n_couplings, generator=init)
+    else:
+        density = EnergyMLP(dim, args.hidden, args.depth, generator=init)
+    loss = objective_loss(args.objective, sigma=args.sigma)
+    t0 = time.perf_counter()
+    result = train(DensityScore(density), data, loss, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                   seed=args.seed, device=args.device, checkpoint_path=args.checkpoint, resume=args.resume,
+                   progress=_progress(getattr(args, "progress", None)))
+    print(f"trained {args.steps} steps on {args.device} in {time.perf_counter() - t0:.1f} s; final loss "
+          f"{result.losses[-1]:.4g}; checkpoint {args.checkpoint}")
+    return result
+
+
 def _cmd_checkpoints(args: argparse.Namespace) -> None:
     out = CHECKPOINT_DIR if args.out is None else Path(args.out)
     if args.steps is not None and out.resolve() == CHECKPOINT_DIR:
@@ -673,7 +758,7 @@ def _cmd_checkpoints(args: argparse.Namespace) -> None:
                 flag = "--progress" if progress else "--no-progress"
                 nested = _parser().parse_args([*committed_argv(name, out, args.steps), flag])
                 nested.committed = True  # the one command that may rewrite the committed checkpoints
-                _cmd_train(nested)
+                _COMMANDS[nested.command](nested)
             print(f"{name}: {time.process_time() - t0:.0f} s CPU time -> {out / name}.pt")
     finally:
         torch.set_num_threads(threads)
@@ -681,6 +766,7 @@ def _cmd_checkpoints(args: argparse.Namespace) -> None:
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
     "train": _cmd_train, "sample": _cmd_sample, "train-score": _cmd_train_score, "checkpoints": _cmd_checkpoints,
+    "train-density": _cmd_train_density,
 }
 
 if __name__ == "__main__":

@@ -241,7 +241,7 @@ class DensityScore(nn.Module):
         record = torch.is_grad_enabled()
         with torch.enable_grad():
             xg = x if x.requires_grad else x.detach().requires_grad_(True)
-            log_p = self.density.log_prob(xg)
+            log_p: torch.Tensor = getattr(self.density, "log_prob")(xg)  # checked callable in __init__
             (score,) = torch.autograd.grad(log_p.sum(), xg, create_graph=record)
         return score if record else score.detach()
 

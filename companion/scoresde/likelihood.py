@@ -157,7 +157,7 @@ def log_likelihood(
     eps = check_eps(eps, sde.T)
     rtol = check_positive_float(rtol, "rtol")
     atol = check_positive_float(atol, "atol")
-    if prior_logp is None and type(sde).prior_logp is SDE.prior_logp:
+    if prior_logp is None and sde.prior_std is None:
         raise ValueError(f"{type(sde).__name__} has no closed-form prior; pass prior_logp= (log p_T, shape (batch,))")
     prior = sde.prior_logp if prior_logp is None else check_callable(prior_logp, "prior_logp")
     check_generator(generator, x.device)

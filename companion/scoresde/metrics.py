@@ -287,10 +287,10 @@ def copying_test(samples: torch.Tensor, train: torch.Tensor, heldout: torch.Tens
     each :math:`q_i` is independent of the references, which are exchangeable, so its nearest one is a training
     point with probability :math:`f_0=m_T/(m_T+m_H)`; the share :math:`\hat f` then has mean :math:`f_0` and standard
     error :math:`\sqrt{f_0(1-f_0)/n}`, and :math:`z=(\hat f-f_0)/\mathrm{se}` is of order one. A model that returns
-    training points, even with noise added, keeps each sample next to its source: :math:`\hat f	o1`. (Comparing
+    training points, even with noise added, keeps each sample next to its source: :math:`\hat f\to1`. (Comparing
     only the distances to :math:`T` of samples and of held-out points, as the Mann–Whitney form of Meehan et al.
     does, misses noisy copies: the noise moves them away from every point.) Equal sizes :math:`m_T=m_H` give
-    :math:`f_0=	frac12`.
+    :math:`f_0=\tfrac12`.
 
     Args:
         samples: generated points, shape ``(n, *event)``, ``n >= 2``.

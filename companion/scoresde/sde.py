@@ -63,8 +63,11 @@ from ._checks import (
     check_time_between,
     draw_device,
 )
+from ._registry import Registry
 
 __all__ = [
+    "SDES",
+    "register_sde",
     "check_forward_sde",
     "NOISE_TYPES",
     "SDE_TYPES",
@@ -84,6 +87,22 @@ NOISE_TYPES: tuple[str, ...] = ("scalar", "diagonal", "general", "none")
 SDE_TYPES: tuple[str, ...] = ("ito", "stratonovich")
 
 ScoreFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+#: the forward SDEs of diffusion models by name (``python -m scoresde.cli train --sde NAME``), each registered
+#: with :func:`register_sde` where it is defined; built from a spec by :func:`scoresde.cli.make_sde`
+SDES: Registry[type[SDE]] = Registry("SDE")
+
+
+def register_sde(name: str) -> Callable[[type[SDE]], type[SDE]]:
+    """Class decorator: register a forward SDE with a prior (a diffusion model's SDE) under ``name``."""
+
+    def add(cls: type[SDE]) -> type[SDE]:
+        if not (isinstance(cls, type) and issubclass(cls, SDE)):
+            raise TypeError(f"register_sde decorates an SDE subclass, got {cls!r}")
+        SDES.register(cls, name=name)
+        return cls
+
+    return add
 
 
 def _time(t: Any, x: torch.Tensor) -> torch.Tensor:
@@ -132,6 +151,9 @@ class SDE(abc.ABC):
     additive: bool = False
     noise_dim: int | None = None
     time_direction: int = 1
+    #: the discrete chain that :meth:`discretize` and the ancestral predictor follow, declared (not inferred from
+    #: the class): ``"ddpm"`` (:meth:`VPSDE.discrete_beta`), ``"smld"`` (:meth:`VESDE.discrete_sigmas`) or ``None``
+    discrete_chain: str | None = None
 
     def __init__(self, T: float = 1.0) -> None:
         self.T = check_positive_float(T, "T")
@@ -250,6 +272,13 @@ class SDE(abc.ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} has no closed-form Gaussian marginal")
 
+    @property
+    def prior_std(self) -> float | None:
+        r"""The standard deviation :math:`s` of the isotropic Gaussian prior :math:`\mathcal N(0, s^2I)` that the
+        forward process approaches at ``T``, or ``None`` (no closed-form prior). Subclasses with a prior set this
+        one number; :meth:`prior_sample` and :meth:`prior_logp` read it."""
+        return None
+
     def prior_sample(
         self,
         shape: tuple[int, ...] | torch.Size,
@@ -258,12 +287,15 @@ class SDE(abc.ABC):
         dtype: torch.dtype = torch.float32,
         device: torch.device | str | None = None,
     ) -> torch.Tensor:
-        """Draw from the prior (the law the forward process approaches at ``T``), shape ``shape``.
+        r"""Draw from the prior :math:`\mathcal N(0, s^2I)` (:attr:`prior_std`), shape ``shape``.
 
         Raises:
             NotImplementedError: this SDE has no closed-form prior.
         """
-        raise NotImplementedError(f"{type(self).__name__} has no closed-form prior")
+        std = self._prior_std()
+        device = draw_device(generator, device, dtype)
+        shape = check_shape(shape, dtype=dtype, device=device)  # refused before allocation if it cannot fit
+        return std * torch.randn(shape, generator=generator, dtype=dtype, device=device)
 
     def prior_logp(self, z: torch.Tensor) -> torch.Tensor:
         """Log density of the prior at ``z`` (shape ``(batch, *event)``), summed over the event: ``(batch,)``.
@@ -271,19 +303,15 @@ class SDE(abc.ABC):
         Raises:
             NotImplementedError: this SDE has no closed-form prior.
         """
-        raise NotImplementedError(f"{type(self).__name__} has no closed-form prior")
+        std = self._prior_std()
+        check_tensor(z, "z", min_dim=2)
+        return _gaussian_logp(z, std)
 
-    def _gaussian_prior(
-        self,
-        std: float,
-        shape: tuple[int, ...] | torch.Size,
-        generator: torch.Generator | None,
-        dtype: torch.dtype,
-        device: torch.device | str | None,
-    ) -> torch.Tensor:
-        device = draw_device(generator, device, dtype)
-        shape = check_shape(shape, dtype=dtype, device=device)  # refused before allocation if it cannot fit
-        return std * torch.randn(shape, generator=generator, dtype=dtype, device=device)
+    def _prior_std(self) -> float:
+        std = self.prior_std
+        if std is None:
+            raise NotImplementedError(f"{type(self).__name__} has no closed-form prior")
+        return std
 
     # ------------------------------------------------------------------ discrete chain
     def discretize(self, x: torch.Tensor, t: torch.Tensor | float, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -412,20 +440,10 @@ class ReverseSDE(SDE):
         """The forward SDE's :math:`\\nabla\\cdot\\Sigma`."""
         return self.forward.div_sigma(x, t)
 
-    def prior_sample(
-        self,
-        shape: tuple[int, ...] | torch.Size,
-        *,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype = torch.float32,
-        device: torch.device | str | None = None,
-    ) -> torch.Tensor:
+    @property
+    def prior_std(self) -> float | None:
         """The forward SDE's prior: where the reverse process starts."""
-        return self.forward.prior_sample(shape, generator=generator, dtype=dtype, device=device)
-
-    def prior_logp(self, z: torch.Tensor) -> torch.Tensor:
-        """The forward SDE's prior log density."""
-        return self.forward.prior_logp(z)
+        return self.forward.prior_std
 
     def __repr__(self) -> str:
         kind = "probability-flow ODE" if self.probability_flow else "reverse SDE"
@@ -564,20 +582,10 @@ class OrnsteinUhlenbeck(SDE):
         mean = x0 * as_column(torch.exp(-self.beta * t), x0)
         return mean, self.stationary_std * (-torch.expm1(-2 * self.beta * t)).sqrt()
 
-    def prior_sample(
-        self,
-        shape: tuple[int, ...] | torch.Size,
-        *,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype = torch.float32,
-        device: torch.device | str | None = None,
-    ) -> torch.Tensor:
+    @property
+    def prior_std(self) -> float | None:
         """The stationary law :math:`\\mathcal N(0,\\sigma^2/(2\\beta) I)`."""
-        return self._gaussian_prior(self.stationary_std, shape, generator, dtype, device)
-
-    def prior_logp(self, z: torch.Tensor) -> torch.Tensor:
-        check_tensor(z, "z", min_dim=2)
-        return _gaussian_logp(z, self.stationary_std)
+        return self.stationary_std
 
 
 class GeometricBrownianMotion(SDE):
@@ -621,6 +629,7 @@ class GeometricBrownianMotion(SDE):
         return mean, mean.square() * torch.expm1(self.sigma**2 * t)
 
 
+@register_sde("vp")
 class VPSDE(SDE):
     r"""Variance-preserving SDE (Song et al., 2021; score_sde's parametrisation):
 
@@ -634,6 +643,7 @@ class VPSDE(SDE):
 
     noise_type = "scalar"
     additive = True
+    discrete_chain: str | None = "ddpm"
 
     def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0, T: float = 1.0) -> None:
         super().__init__(T)
@@ -684,21 +694,13 @@ class VPSDE(SDE):
         lmc = self.log_mean_coeff(_law_time(t, x0))
         return as_column(lmc.exp(), x0) * x0, (-torch.expm1(2 * lmc)).sqrt()
 
-    def prior_sample(
-        self,
-        shape: tuple[int, ...] | torch.Size,
-        *,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype = torch.float32,
-        device: torch.device | str | None = None,
-    ) -> torch.Tensor:
-        return self._gaussian_prior(1.0, shape, generator, dtype, device)
-
-    def prior_logp(self, z: torch.Tensor) -> torch.Tensor:
-        check_tensor(z, "z", min_dim=2)
-        return _gaussian_logp(z, 1.0)
+    @property
+    def prior_std(self) -> float | None:
+        """The prior :math:`\\mathcal N(0, I)`."""
+        return 1.0
 
 
+@register_sde("subvp")
 class SubVPSDE(VPSDE):
     r"""Sub-VP SDE (Song et al., 2021): :math:`\mathrm dx = -\tfrac12\beta(t)x\,\mathrm dt +
     \sqrt{\beta(t)(1-e^{-2\int_0^t\beta})}\,\mathrm dW`, with
@@ -706,6 +708,7 @@ class SubVPSDE(VPSDE):
 
     #: score_sde has no special chain for the sub-VP SDE: Euler–Maruyama's (:meth:`SDE.discretize`)
     discretize = SDE.discretize
+    discrete_chain = None
 
     def g(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         r""":math:`\sqrt{\beta(t)(1-\alpha_t^4)}`, shape ``(batch,)``."""
@@ -718,6 +721,7 @@ class SubVPSDE(VPSDE):
         return as_column(lmc.exp(), x0) * x0, -torch.expm1(2 * lmc)
 
 
+@register_sde("ve")
 class VESDE(SDE):
     r"""Variance-exploding SDE (Song et al., 2021; score_sde's parametrisation):
 
@@ -731,6 +735,7 @@ class VESDE(SDE):
 
     noise_type = "scalar"
     additive = True
+    discrete_chain = "smld"
 
     def __init__(self, sigma_min: float = 0.01, sigma_max: float = 50.0, T: float = 1.0) -> None:
         super().__init__(T)
@@ -777,19 +782,10 @@ class VESDE(SDE):
         s = self.sigma_t(_law_time(t, x0))
         return x0, (s.square() - self.sigma_min**2).clamp_min(0).sqrt()
 
-    def prior_sample(
-        self,
-        shape: tuple[int, ...] | torch.Size,
-        *,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype = torch.float32,
-        device: torch.device | str | None = None,
-    ) -> torch.Tensor:
-        return self._gaussian_prior(self.sigma_max, shape, generator, dtype, device)
-
-    def prior_logp(self, z: torch.Tensor) -> torch.Tensor:
-        check_tensor(z, "z", min_dim=2)
-        return _gaussian_logp(z, self.sigma_max)
+    @property
+    def prior_std(self) -> float | None:
+        """The prior :math:`\\mathcal N(0, \\sigma_{\\max}^2 I)`."""
+        return self.sigma_max
 
 
 def check_forward_sde(sde: Any, why: str) -> SDE:

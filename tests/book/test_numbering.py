@@ -20,7 +20,7 @@ from .bookcheck import ROOT
 
 HTML = Path(os.environ.get("SCORESDE_HTML", ROOT / "_build" / "html"))
 EXERCISE = re.compile(r'<div class="exercise admonition" id="([^"]+)">\s*<p class="admonition-title">'
-                      r'<span class="caption-number">\S+ (\d+(?:\.\d+)*)\s*</span>')
+                      r'<span class="caption-number">(?:<span class="ui-en" lang="en">)?\S+ (\d+(?:\.\d+)*)\s*</span>')
 EQNO = re.compile(r'<span class="eqno">\((\d+(?:\.\d+)*)\)')
 
 

@@ -46,7 +46,7 @@ def test_one_click_shows_the_whole_solution(browser, site):
     assert after[first]["proseVisible"] and after[first]["codeVisible"], after[first]
 
 
-@pytest.mark.parametrize("mode, label", [("zh", "點擊顯示"), ("both", "Click to show · 點擊顯示")])
+@pytest.mark.parametrize("mode, label", [("zh", "按一下顯示"), ("both", "Click to show · 按一下顯示")])
 def test_fold_labels_follow_the_language(browser, site, mode, label):
     _open(browser, site + PAGE + f"?lang={mode}")
     content = browser.execute_script(

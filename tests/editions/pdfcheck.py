@@ -4,6 +4,7 @@ Each ``*_problems`` function returns a list of problems (empty: the check passes
 """
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 from pathlib import Path
@@ -152,3 +153,50 @@ def contents_problems(text: str, title: str) -> list[str]:
 
 def solution_problems(text: str) -> list[str]:
     return [f"solution text in an exercise sheet: {m!r}" for m in SOLUTION_MARKERS if m in text]
+
+
+# closing punctuation that must never open a printed line (issue 28)
+LINE_START = re.compile(r"^(\s*)([，。、；：！？）」』》〉】])")
+
+
+def pdftotext_lines(pdf: Path) -> list[list[tuple[float, str]]]:
+    """The printed lines of ``pdf`` as (left edge in pt, text), one list per page, top to bottom: the words of
+    ``pdftotext -bbox`` on one baseline (within 2 pt) make a line. A formula is drawn as SVG paths, so a line that
+    opens with a formula starts, as text, where the formula ends."""
+    xml = subprocess.run(["pdftotext", "-bbox", "-enc", "UTF-8", str(pdf), "-"], check=True,
+                         capture_output=True, text=True).stdout
+    pages = []
+    for page in re.findall(r"<page [^>]*>(.*?)</page>", xml, flags=re.S):
+        words = [(float(y), float(x), html.unescape(w)) for x, y, w in re.findall(
+            r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="[\d.]+" yMax="([\d.]+)">(.*?)</word>', page)]
+        lines: list[list[tuple[float, float, str]]] = []
+        for word in sorted(words):
+            if lines and abs(lines[-1][0][0] - word[0]) <= 2.0:
+                lines[-1].append(word)
+            else:
+                lines.append([word])
+        pages.append([(min(x for _, x, _ in line), "".join(w for _, _, w in sorted(line, key=lambda t: t[1])))
+                      for line in lines])
+    return pages
+
+
+def line_start_problems(flows: list[list[tuple[float, str]]], tolerance: float = 1.0) -> list[str]:
+    """Printed lines (:func:`pdftotext_lines`) that open with full-width closing punctuation at their paragraph's
+    left edge (the least left edge of the three lines before and the one after, within ``tolerance`` pt) rather
+    than after a formula. pdftotext's plain text cannot tell the two apart: it breaks its lines at every formula."""
+    problems = []
+    for lines in flows:
+        for i, (x, text) in enumerate(lines):
+            m = LINE_START.match(text)
+            if not m or i == 0:
+                continue
+            margin = min(edge for edge, _ in lines[max(0, i - 3):i] + lines[i + 1:i + 2])
+            if x <= margin + tolerance:
+                problems.append(f"line starts with {m.group(2)}: {lines[i - 1][1][-12:]} ⏎ {text[:30]}")
+    return problems
+
+
+def solution_label_problems(text: str) -> list[str]:
+    """The zh-TW PDFs label a solution 「解答：習題 1.1」: no English label, no space after the colon."""
+    bad = re.findall(r"解答：\s*Exercise[^\n]{0,8}|解答：\s+習題[^\n]{0,6}|Solution to[^\n]{0,12}", text)
+    return [f"solution label: {b!r}" for b in bad]

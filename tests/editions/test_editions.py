@@ -121,6 +121,19 @@ def test_solution_check_fails_on_a_solution():
     assert pc.solution_problems("習題 1 …\n習題 1 的解答\n展開 …")
 
 
+def test_line_start_check_fails_on_punctuation_at_a_line_start():
+    """Issue 28: the zh-TW PDF of the old build had 「，看它的路徑」 (p. 47) and 「。獨立性」 (p. 50)."""
+    flow = [(56.0, "看它的路徑"), (56.0, "，看它的路徑"), (56.0, "。獨立性")]
+    assert pc.line_start_problems([flow]) == [
+        "line starts with ，: 看它的路徑 ⏎ ，看它的路徑", "line starts with 。: ，看它的路徑 ⏎ 。獨立性"]
+    # after a formula that opens the line (drawn as paths, no text) the mark stands right of the margin: fine
+    assert pc.line_start_problems([[(56.0, "要把 (1.7) 用在"), (63.0, "，把分數投影到"), (56.0, "下一行")]]) == []
+    assert pc.line_start_problems([[(56.0, "可差"), (120.0, "（標準誤）可差"), (86.0, "。獨立性")]]) == []
+    assert pc.line_start_problems([[(56.0, "看它的路徑，"), (56.0, "（見上）")]]) == []   # an opening bracket may
+    assert pc.solution_label_problems("解答： Exercise 1.1 (★★)") and pc.solution_label_problems("解答： 習題 1.1")
+    assert pc.solution_label_problems("解答：習題 1.1 (★★)") == []
+
+
 # ---- the built PDFs ----
 @built
 @pytest.mark.parametrize("ed", EDITIONS)
@@ -174,3 +187,11 @@ def test_zh_site_interface_is_chinese():
     untranslated = [str(p.relative_to(site)) for p in pages
                     if editions.translate_ui(text := p.read_text(encoding="utf-8")) != text]
     assert untranslated == []
+
+
+@built
+@pytest.mark.parametrize("pdf", ["scoresde-zh-TW.pdf", "sheets/zh-TW/solutions.pdf", "sheets/zh-TW/03-exercises.pdf"])
+def test_zh_pdf_lines_never_start_with_punctuation(pdf):
+    """Issue 28: the formula and its punctuation print together; Chinese labels in the Chinese PDFs."""
+    assert pc.line_start_problems(pc.pdftotext_lines(PDF / pdf)) == []
+    assert pc.solution_label_problems(pc.pdftotext(PDF / pdf)) == []

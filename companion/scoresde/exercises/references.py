@@ -17,6 +17,7 @@ import torch
 
 from ..losses import _shared_vjp, sliced_score_matching
 from ..sampling.langevin import langevin_step
+from ..sampling.parametrisations import to_x0_eps
 from ..sde import VPSDE, FunctionSDE
 from ..solvers.euler import euler_maruyama_step
 from .code import CodeCase, CodeExercise
@@ -36,6 +37,12 @@ def _ssm_per_sample(score: Callable, x: torch.Tensor, v: torch.Tensor) -> torch.
 def _ssm_shared(score: Callable, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     s, grads = _shared_vjp(score, x.detach(), v)  # one forward pass, M vector-Jacobian products
     return (0.5 * (v * s).sum(-1) ** 2 + (v * grads).sum(-1)).detach()
+
+
+def _energy_score(energy: Callable, x: torch.Tensor) -> torch.Tensor:
+    x = x.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(energy(x).sum(), x)
+    return -grad
 
 
 def _ula_step(score: Callable, x: torch.Tensor, eps: float, z: torch.Tensor) -> torch.Tensor:
@@ -78,9 +85,20 @@ def _tanh_score(g: torch.Generator, d: int) -> Callable:
     return lambda x: torch.tanh(x @ W.T + b) - x
 
 
+def _tanh_energy(g: torch.Generator, d: int) -> Callable:
+    W, b, c = _randn(g, 8, d), _randn(g, 8), _randn(g, 8)
+    return lambda x: torch.tanh(x @ W.T + b) @ c + 0.1 * x.square().sum(1)
+
+
 def _G_state(g: torch.Generator, d: int, m: int) -> Callable:
     A, B = _randn(g, d, m), _randn(g, d, m)
     return lambda x: A + torch.sin(x[:, :1, None]) * B + 0.5 * x.sum(1)[:, None, None] * A
+
+
+def _ddim_step(x: torch.Tensor, eps: torch.Tensor, alpha_s: float, sigma_s: float, alpha_t: float,
+               sigma_t: float) -> torch.Tensor:
+    x0, eps = to_x0_eps("eps", eps, x, alpha_s, sigma_s)   # the package's conversion (book: eq-param-conversions)
+    return alpha_t * x0 + sigma_t * eps                    # deterministic DDIM (book: eq-ddim, eta = 0)
 
 
 REFERENCES: dict[str, CodeExercise] = {
@@ -99,6 +117,22 @@ REFERENCES: dict[str, CodeExercise] = {
                  lambda g: (_tanh_score(g, 5), _randn(g, 3, 5), _randn(g, 4, 3, 5))),
         CodeCase(("one probe (M = 1), d = 2, batch 6", "一個探測向量（M = 1），d = 2，批次 6"),
                  lambda g: (_tanh_score(g, 2), _randn(g, 6, 2), _randn(g, 1, 6, 2))),
+    )),
+    "ex-08-energy-score-code": CodeExercise(_energy_score, (
+        CodeCase(("a quadratic energy |x|^2 / 2 in d = 3, batch 4", "d = 3 的二次能量 |x|^2 / 2，批次 4"),
+                 lambda g: ((lambda x: 0.5 * x.square().sum(1)), _randn(g, 4, 3))),
+        CodeCase(("a nonlinear (tanh) energy in d = 5, batch 6", "d = 5 的非線性（tanh）能量，批次 6"),
+                 lambda g: (_tanh_energy(g, 5), _randn(g, 6, 5))),
+        CodeCase(("one point in d = 2", "d = 2 中的一個點"),
+                 lambda g: (_tanh_energy(g, 2), _randn(g, 1, 2))),
+    )),
+    "ex-09-ddim-code": CodeExercise(_ddim_step, (
+        CodeCase(("a VP step from t = 0.5 to 0.4, batch 5 in d = 2", "VP 從 t = 0.5 到 0.4 的一步，d = 2 的批次 5"),
+                 lambda g: (_randn(g, 5, 2), _randn(g, 5, 2), 0.6, 0.8, 0.8, 0.6)),
+        CodeCase(("image-shaped states (3, 1, 4, 4), a long step", "影像形狀的狀態 (3, 1, 4, 4)，一大步"),
+                 lambda g: (_randn(g, 3, 1, 4, 4), _randn(g, 3, 1, 4, 4), 0.1, math.sqrt(0.99), 0.95, math.sqrt(1 - 0.95**2))),
+        CodeCase(("the linear path of flow matching, t = 0.7 to 0.3", "流匹配的線性路徑，t = 0.7 到 0.3"),
+                 lambda g: (_randn(g, 4, 3), _randn(g, 4, 3), 0.3, 0.7, 0.7, 0.3)),
     )),
     "ex-02-ula-code": CodeExercise(_ula_step, (
         CodeCase(("a batch of 6 points in d = 2, eps = 0.01", "d = 2 中 6 個點的批次，eps = 0.01"),

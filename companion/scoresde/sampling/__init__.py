@@ -14,8 +14,16 @@ from .flow import flow_sample
 from .gaussian_path import GaussianPath, LinearPath, VPPath
 from .langevin import annealed_langevin, langevin, langevin_step
 from .parametrisations import KINDS, Prediction, from_x0_eps, to_x0_eps
-from .predictors import PREDICTORS, AncestralSamplingPredictor, ReverseDiffusionPredictor
-from .reverse import predictor_corrector_sample, probability_flow_sample, reverse_sde_sample
+from .predictors import AncestralSamplingPredictor, ReverseDiffusionPredictor
+from .registry import (
+    CORRECTORS,
+    PREDICTORS,
+    SAMPLERS,
+    register_corrector,
+    register_predictor,
+    register_sampler,
+)
+from .reverse import ode_methods, predictor_corrector_sample, probability_flow_sample, reverse_sde_sample
 from .schedules import SCHEDULES, KarrasSigma, LogSNRUniform, TimeSchedule, UniformTime
 
 __all__ = [
@@ -24,6 +32,12 @@ __all__ = [
     "ReverseDiffusionPredictor",
     "AncestralSamplingPredictor",
     "PREDICTORS",
+    "CORRECTORS",
+    "SAMPLERS",
+    "register_predictor",
+    "register_corrector",
+    "register_sampler",
+    "ode_methods",
     "langevin",
     "annealed_langevin",
     "reverse_sde_sample",

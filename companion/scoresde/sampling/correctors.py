@@ -22,9 +22,10 @@ from .._checks import (
     check_positive_int,
     check_snr,
 )
-from ..sde import SDE, VPSDE, ReverseSDE
+from ..sde import SDE, ReverseSDE
 from ..solvers import Corrector
 from .langevin import langevin_step
+from .registry import register_corrector
 
 __all__ = ["snr_step_size", "LangevinCorrector"]
 
@@ -37,6 +38,7 @@ def snr_step_size(score: torch.Tensor, z: torch.Tensor, snr: float) -> torch.Ten
     return 2 * (snr * ratio) ** 2
 
 
+@register_corrector
 class LangevinCorrector(Corrector):
     r"""``n_steps`` Langevin steps at a fixed time with the step of :func:`snr_step_size` (book: eq-pc-snr).
 
@@ -75,7 +77,7 @@ class LangevinCorrector(Corrector):
 
     def _alpha(self, sde: SDE, t: torch.Tensor, dt: float, x: torch.Tensor) -> torch.Tensor | None:
         r""":math:`\alpha_i = 1-\beta_i` (shape ``(batch,)``) for a VP or sub-VP SDE with ``alpha_factor``, else ``None``."""
-        forward = getattr(sde, "forward", None)
-        if not self.alpha_factor or not isinstance(forward, VPSDE):
+        discrete_beta = getattr(getattr(sde, "forward", None), "discrete_beta", None)  # the VP family's beta_i
+        if not self.alpha_factor or discrete_beta is None:
             return None
-        return 1 - forward.discrete_beta(t, dt, x)
+        return 1 - discrete_beta(t, dt, x)

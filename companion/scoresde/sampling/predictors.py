@@ -16,7 +16,7 @@ A step from :math:`t` to :math:`t-\Delta t` (``dt = -Δt < 0``) with :math:`z = 
             \text{VE: } x \leftarrow x + (\sigma_i^2-\sigma_{i-1}^2)\,s
             + \sqrt{\frac{\sigma_{i-1}^2(\sigma_i^2-\sigma_{i-1}^2)}{\sigma_i^2}}\,z .
 
-Without noise (``dw = None``, or the last step with ``denoise``) the step is its mean. Both chains are first-order
+Without noise (``inc = None``, or the last step with ``denoise``) the step is its mean. Both chains are first-order
 consistent with the reverse SDE, whose noise is additive: declared strong and weak order 1.
 """
 
@@ -28,14 +28,10 @@ import torch
 from torch import Tensor
 
 from .._checks import as_column
-from ..sde import (
-    SDE,
-    VESDE,
-    VPSDE,
-    ReverseSDE,
-    SubVPSDE,
-)
-from ..solvers import SOLVERS, Solver
+from ..brownian import Increment
+from ..sde import SDE, ReverseSDE
+from ..solvers import Solver
+from .registry import PREDICTORS, register_predictor
 
 __all__ = ["ReverseDiffusionPredictor", "AncestralSamplingPredictor", "PREDICTORS"]
 
@@ -52,8 +48,9 @@ def _reverse_sde(sde: SDE, what: str) -> ReverseSDE:
     return sde
 
 
-class ReverseDiffusionPredictor(Solver, name="reverse_diffusion", strong_order=1.0, weak_order=1.0,
-                                calculus=("ito", "stratonovich"), noise_types=("none", "additive")):
+@register_predictor
+class ReverseDiffusionPredictor(Solver, name="reverse_diffusion", calculus=("ito", "stratonovich"),
+                                orders={"none": (1.0, 1.0), "additive": (1.0, 1.0)}):
     r"""Reverse diffusion: :math:`x \leftarrow x - \bar f_i + \bar G_i z` (score_sde's ``ReverseDiffusionPredictor``)."""
 
     def check_sde(self, sde: SDE, x0: torch.Tensor, t0: torch.Tensor) -> None:
@@ -63,28 +60,29 @@ class ReverseDiffusionPredictor(Solver, name="reverse_diffusion", strong_order=1
             raise ValueError(f"the reverse-diffusion predictor needs scalar or diagonal noise, got "
                              f"{forward.noise_type!r}; use predictor 'euler'")
 
-    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
+    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, inc: Increment | None, t_next: Tensor) -> Tensor:
         rev_f, rev_G = sde.discretize(x, t, abs(dt))
         mean = x - rev_f
-        if dw is None:
+        if inc is None:
             return mean
-        return mean + sde.apply_g(x, rev_G, _standard_noise(dw, dt))
+        return mean + sde.apply_g(x, rev_G, _standard_noise(inc.dW, dt))
 
 
-class AncestralSamplingPredictor(Solver, name="ancestral", strong_order=1.0, weak_order=1.0,
-                                 calculus=("ito", "stratonovich"), noise_types=("additive",)):
+@register_predictor
+class AncestralSamplingPredictor(Solver, name="ancestral", calculus=("ito", "stratonovich"),
+                                 orders={"additive": (1.0, 1.0)}):
     r"""Ancestral sampling of the VP (DDPM) or VE (SMLD) chain (score_sde's ``AncestralSamplingPredictor``)."""
 
     def check_sde(self, sde: SDE, x0: torch.Tensor, t0: torch.Tensor) -> None:
         """Needs the reverse SDE (not the probability flow) of a :class:`VPSDE` or :class:`VESDE`."""
         forward = _reverse_sde(sde, "ancestral-sampling").forward
-        if isinstance(forward, SubVPSDE) or not isinstance(forward, (VPSDE, VESDE)):
-            raise ValueError(f"ancestral sampling needs a VPSDE or VESDE (their discrete chains), got "
-                             f"{type(forward).__name__}; use predictor 'reverse_diffusion' or 'euler'")
+        if forward.discrete_chain not in ("ddpm", "smld"):
+            raise ValueError(f"ancestral sampling needs an SDE with a DDPM or SMLD chain (VPSDE, VESDE: their "
+                             f"discrete_chain), got {type(forward).__name__}; use predictor 'reverse_diffusion' or 'euler'")
 
-    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
+    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, inc: Increment | None, t_next: Tensor) -> Tensor:
         forward, s = sde.forward, sde.score(x, t)  # type: ignore[attr-defined]  # a ReverseSDE, see check_sde
-        if isinstance(forward, VESDE):
+        if forward.discrete_chain == "smld":
             sigma, prev = forward.discrete_sigmas(t, abs(dt), x)
             var = sigma.square() - prev.square()
             mean = x + as_column(var, x) * s
@@ -93,16 +91,6 @@ class AncestralSamplingPredictor(Solver, name="ancestral", strong_order=1.0, wea
             beta = forward.discrete_beta(t, abs(dt), x)
             mean = (x + as_column(beta, x) * s) / as_column(torch.sqrt(1 - beta), x)
             std = beta.sqrt()
-        if dw is None:
+        if inc is None:
             return mean
-        return mean + as_column(std, x) * _standard_noise(dw, dt)
-
-
-#: the predictors of :func:`scoresde.sampling.predictor_corrector_sample`: the solvers that suit a reverse SDE
-#: (additive noise) and the two discrete-chain predictors
-PREDICTORS: dict[str, Solver] = {
-    "euler": SOLVERS["euler"],
-    "heun": SOLVERS["heun"],
-    "reverse_diffusion": ReverseDiffusionPredictor(),
-    "ancestral": AncestralSamplingPredictor(),
-}
+        return mean + as_column(std, x) * _standard_noise(inc.dW, dt)

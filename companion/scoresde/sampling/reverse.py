@@ -35,7 +35,7 @@ like ``x`` on that device.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import cast
 
 import torch
 
@@ -57,13 +57,13 @@ from ..sde import (
     SDE,
     check_forward_sde,
 )
-from ..solvers import dopri5, solve
-from .correctors import LangevinCorrector
-from .predictors import PREDICTORS
+from ..solvers import SOLVERS, dopri5, solve
+from . import correctors as _correctors  # noqa: F401  (registers the Langevin corrector)
+from . import predictors as _predictors  # noqa: F401  (registers the discrete-chain predictors)
+from .registry import CORRECTORS, PREDICTORS, register_sampler
 
 __all__ = [
-    "SDE_METHODS",
-    "ODE_METHODS",
+    "ode_methods",
     "reverse_sde_sample",
     "predictor_corrector_sample",
     "probability_flow_sample",
@@ -71,10 +71,11 @@ __all__ = [
 
 ScoreFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
-#: fixed-step solvers of :func:`scoresde.solvers.solve` that suit the reverse SDE (additive noise)
-SDE_METHODS: tuple[str, ...] = ("euler", "heun")
-#: ``"dopri5"``: adaptive (torchdiffeq); ``"euler"``, ``"heun"``: fixed steps (:func:`scoresde.solvers.solve`)
-ODE_METHODS: tuple[str, ...] = ("dopri5", "euler", "heun")
+
+def ode_methods() -> tuple[str, ...]:
+    """The ``method`` s of :func:`probability_flow_sample`: ``"dopri5"`` (adaptive, torchdiffeq), then every
+    registered solver of :func:`scoresde.solvers.solve` that accepts an ODE (fixed steps)."""
+    return ("dopri5", *(n for n, s in SOLVERS.items() if "none" in s.noise_types))
 
 
 def _check_sde(sde: object) -> SDE:
@@ -132,7 +133,7 @@ def reverse_sde_sample(
     *,
     n_steps: int = 500,
     eps: float = 1e-3,
-    method: Literal["euler", "heun"] = "euler",
+    method: str = "euler",
     x_T: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
     dtype: torch.dtype = torch.float32,
@@ -153,8 +154,9 @@ def reverse_sde_sample(
         n_steps: number of solver steps (>= 1).
         eps: the final time :math:`\varepsilon\in(0,T)` (the score is singular at :math:`t=0` for data on a
             lower-dimensional set; :math:`10^{-3}` is score_sde's choice for SDE samplers).
-        method: ``"euler"`` (Euler–Maruyama, book: eq-em) or ``"heun"`` (stochastic Heun; the reverse
-            SDE has additive noise, so it converges to the same solution).
+        method: a name of :data:`~scoresde.sampling.registry.PREDICTORS`: ``"euler"`` (Euler–Maruyama,
+            book: eq-em), ``"heun"`` (stochastic Heun; the reverse SDE has additive noise, so it converges to
+            the same solution), or any other registered solver or predictor.
         x_T: an initial state at :math:`T` instead of a prior draw.
         generator: ``torch.Generator`` for the prior draw and the Brownian increments.
         dtype: dtype of the prior draw.
@@ -167,13 +169,13 @@ def reverse_sde_sample(
     _check_sde(sde)
     n_steps = check_steps(check_positive_int(n_steps, "n_steps"), "n_steps")
     eps = check_eps(eps, sde.T)
-    check_choice(method, "method", SDE_METHODS)
+    solver = PREDICTORS.lookup(method, "method")
     check_bool(progress, "progress")
     x = _start(sde, shape, x_T, generator, dtype, device)
     _check_score(score_fn, x, sde)
     ts = torch.tensor([sde.T, eps], dtype=torch.float64)
     dt = (sde.T - eps) / n_steps
-    return solve(sde.reverse(score_fn), x, ts, method=method, dt=dt, generator=generator, progress=progress,
+    return solve(sde.reverse(score_fn), x, ts, method=solver, dt=dt, generator=generator, progress=progress,
                  max_abs=_bound(x))[-1]
 
 
@@ -186,7 +188,8 @@ def predictor_corrector_sample(
     snr: float = 0.16,
     n_corrector: int = 1,
     eps: float = 1e-3,
-    predictor: Literal["euler", "heun", "reverse_diffusion", "ancestral"] = "euler",
+    predictor: str = "euler",
+    corrector: str = "langevin",
     alpha_factor: bool = False,
     denoise: bool = False,
     x_T: torch.Tensor | None = None,
@@ -229,7 +232,10 @@ def predictor_corrector_sample(
         snr: the corrector's signal-to-noise ratio :math:`r>0` (score_sde: 0.16 for VE, 0.01–0.17 for VP).
         n_corrector: Langevin steps per time (>= 0; 0 gives the plain reverse-SDE sampler).
         eps: final time in :math:`(0,T)`.
-        predictor: ``"euler"``, ``"heun"``, ``"reverse_diffusion"`` or ``"ancestral"`` (VP or VE SDE).
+        predictor: a name of :data:`~scoresde.sampling.registry.PREDICTORS`: ``"euler"``, ``"heun"``, another
+            registered solver that accepts additive noise, ``"reverse_diffusion"`` or ``"ancestral"`` (VP or VE SDE).
+        corrector: a name of :data:`~scoresde.sampling.registry.CORRECTORS` (``"langevin"``), built with
+            ``snr``, ``n_corrector`` and ``alpha_factor``.
         alpha_factor: score_sde's :math:`\alpha_i` factor in the corrector's step (VP and sub-VP SDEs).
         denoise: return the last predictor step's mean (score_sde's ``denoise=True``).
         x_T: an initial state at :math:`T` instead of a prior draw.
@@ -250,19 +256,20 @@ def predictor_corrector_sample(
     n_corrector = check_positive_int(n_corrector, "n_corrector", minimum=0)
     check_steps(n_steps * (n_corrector + 1), "n_steps * (n_corrector + 1)")
     snr = check_snr(snr, "snr")
-    corrector = LangevinCorrector(snr, n_corrector, alpha_factor) if n_corrector else None
     check_bool(alpha_factor, "alpha_factor")
+    corrector_cls = CORRECTORS.lookup(corrector, "corrector")
+    fix = corrector_cls(snr=snr, n_steps=n_corrector, alpha_factor=alpha_factor) if n_corrector else None
     check_bool(denoise, "denoise")
     eps = check_eps(eps, sde.T)
-    check_choice(predictor, "predictor", tuple(PREDICTORS))
+    solver = PREDICTORS.lookup(predictor, "predictor")
     check_bool(progress, "progress")
     check_bool(return_nfe, "return_nfe")
     x = _start(sde, shape, x_T, generator, dtype, device)
     _check_score(score_fn, x, sde)
     counted = _CountedScore(score_fn)
     ts = torch.tensor([sde.T, eps], dtype=torch.float64)
-    out = solve(sde.reverse(counted), x, ts, method=PREDICTORS[predictor], dt=(sde.T - eps) / n_steps,
-                generator=generator, progress=progress, corrector=corrector, denoise=denoise, max_abs=_bound(x))[-1]
+    out = solve(sde.reverse(counted), x, ts, method=solver, dt=(sde.T - eps) / n_steps,
+                generator=generator, progress=progress, corrector=fix, denoise=denoise, max_abs=_bound(x))[-1]
     return (out, counted.calls) if return_nfe else out
 
 
@@ -282,7 +289,7 @@ def probability_flow_sample(
     score_fn: ScoreFn,
     shape: tuple[int, ...] | torch.Size | None = None,
     *,
-    method: Literal["dopri5", "euler", "heun"] = "dopri5",
+    method: str = "dopri5",
     n_steps: int = 100,
     rtol: float = 1e-5,
     atol: float = 1e-5,
@@ -306,7 +313,8 @@ def probability_flow_sample(
         shape: ``(n_samples, *event_shape)`` of the prior draw (or give ``x_T``).
         method: ``"dopri5"``: adaptive Dormand–Prince 5(4) of ``torchdiffeq`` with tolerances ``rtol``,
             ``atol`` (score_sde's choice of an adaptive RK45; the step follows the stiffness of the score near
-            :math:`t=0`); ``"euler"`` or ``"heun"``: ``n_steps`` fixed steps of :func:`scoresde.solvers.solve`.
+            :math:`t=0`); ``"euler"``, ``"heun"`` or another name of :func:`ode_methods`: ``n_steps`` fixed
+            steps of :func:`scoresde.solvers.solve`.
         n_steps: number of fixed steps (``"euler"``, ``"heun"`` only).
         rtol: relative tolerance of ``"dopri5"``.
         atol: absolute tolerance of ``"dopri5"``.
@@ -323,7 +331,7 @@ def probability_flow_sample(
         ``return_nfe``.
     """
     _check_sde(sde)
-    check_choice(method, "method", ODE_METHODS)
+    check_choice(method, "method", ode_methods())
     n_steps = check_positive_int(n_steps, "n_steps")
     rtol = check_positive_float(rtol, "rtol")
     atol = check_positive_float(atol, "atol")
@@ -347,3 +355,28 @@ def probability_flow_sample(
         out = solve(flow, x, ts, method=method, dt=(sde.T - eps) / n_steps, progress=progress,
                     max_abs=_bound(x))[-1]
     return (out, counted.calls) if return_nfe else out
+
+
+# ---------------------------------------------------------------- the CLI's --sampler choices
+@register_sampler("sde")
+def _cli_sde(sde: SDE, score_fn: ScoreFn, shape: tuple[int, ...], *, n_steps: int, predictor: str,
+             generator: torch.Generator, progress: bool, **_: object) -> torch.Tensor:
+    """Reverse SDE solved with the --predictor's steps (book: eq-reverse-sde)."""
+    return reverse_sde_sample(sde, score_fn, shape, n_steps=n_steps, method=predictor, generator=generator,
+                              progress=progress)
+
+
+@register_sampler("pc")
+def _cli_pc(sde: SDE, score_fn: ScoreFn, shape: tuple[int, ...], *, n_steps: int, snr: float, predictor: str,
+            corrector: str, generator: torch.Generator, progress: bool, **_: object) -> torch.Tensor:
+    """Predictor-corrector: --predictor steps with one --corrector step each (book: eq-pc-snr)."""
+    return cast(torch.Tensor, predictor_corrector_sample(
+        sde, score_fn, shape, n_steps=n_steps, snr=snr, predictor=predictor, corrector=corrector,
+        generator=generator, progress=progress))
+
+
+@register_sampler("ode")
+def _cli_ode(sde: SDE, score_fn: ScoreFn, shape: tuple[int, ...], *, generator: torch.Generator,
+             **_: object) -> torch.Tensor:
+    """Probability-flow ODE with dopri5 (book: eq-probability-flow)."""
+    return cast(torch.Tensor, probability_flow_sample(sde, score_fn, shape, generator=generator))

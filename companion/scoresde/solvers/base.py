@@ -4,11 +4,15 @@ As in diffrax and torchsde, a solver states its orders of convergence, the calcu
 converges to, and the kinds of noise it accepts; :func:`scoresde.solvers.solve` checks an SDE against these
 attributes once, before the first step, instead of an if-chain per method:
 
-* ``strong_order``: :math:`\mathbb E|X_N - x(T)| = O(\Delta t^{p})` for the noise it accepts (book: eq-em-orders);
-* ``weak_order``: :math:`|\mathbb E\,\varphi(X_N) - \mathbb E\,\varphi(x(T))| = O(\Delta t^{q})`;
+* ``orders``: for each noise structure of :func:`noise_structure` it accepts, its strong order :math:`p`,
+  :math:`\mathbb E|X_N - x(T)| = O(\Delta t^{p})`, and weak order :math:`q`,
+  :math:`|\mathbb E\,\varphi(X_N) - \mathbb E\,\varphi(x(T))| = O(\Delta t^{q})` (book: eq-em-orders). The orders
+  depend on the noise (Euler–Maruyama: strong ½ in general, 1 for additive noise; stochastic Heun: strong ½ for
+  non-commutative noise, weak 2 for additive noise), so they are declared per structure, and
+  ``tests/test_solver_orders.py`` measures every declared pair on closed-form problems;
 * ``calculus``: ``"ito"`` and/or ``"stratonovich"``, the reading of :math:`\int G\,\mathrm dW` whose
   solution it converges to when the noise is multiplicative (for additive noise the two readings agree);
-* ``noise_types``: the noise structures of :func:`noise_structure` it accepts.
+* ``noise_types``: the structures it accepts, the keys of ``orders``.
 
 A :class:`Corrector` is a step at a fixed time (e.g. Langevin MCMC) that :func:`~scoresde.solvers.solve` runs
 before each solver step: the predictor–corrector sampler is a solver (the predictor) plus a corrector.
@@ -17,23 +21,33 @@ before each solver step: the predictor–corrector sampler is a solver (the pred
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 
-from .._checks import check_choice, check_positive_float
+from .._checks import check_bool, check_choice, check_positive_float
+from ..brownian import Increment
 from ..sde import SDE, SDE_TYPES
 
-__all__ = ["NOISE_STRUCTURES", "Solver", "Corrector", "noise_structure", "check_compatible"]
+__all__ = ["NOISE_STRUCTURES", "Order", "Solver", "Corrector", "noise_structure", "check_compatible"]
 
-#: the noise structures :func:`noise_structure` tells apart (torchsde's noise types, plus ``"none"``)
-NOISE_STRUCTURES: tuple[str, ...] = ("none", "additive", "diagonal", "scalar", "general")
+#: the noise structures :func:`noise_structure` tells apart (torchsde's noise types, plus ``"none"``; torchsde's
+#: "scalar", one Brownian motion shared by every coordinate, is ``"shared"`` here)
+NOISE_STRUCTURES: tuple[str, ...] = ("none", "additive", "diagonal", "shared", "scalar", "general")
+
+
+class Order(NamedTuple):
+    """A solver's declared strong and weak order of convergence on one noise structure."""
+
+    strong: float
+    weak: float
 
 _CALCULUS_NAMES = {"ito": "Itô", "stratonovich": "Stratonovich"}
 
 _WHY_NOT = {
     "none": "no noise (an ODE)",
-    "general": "general (matrix) noise needs Lévy areas",
+    "general": "general (matrix) noise, whose iterated integrals need Lévy areas",
     "scalar": "state-dependent scalar noise g(x) I, which is diagonal only when each g_i depends on x_i alone: "
               "use noise_type 'diagonal'",
 }
@@ -53,7 +67,9 @@ def noise_structure(sde: SDE, x0: torch.Tensor) -> str:
 
     ``"none"`` (an ODE); ``"additive"`` (:math:`G` independent of :math:`x`); ``"diagonal"`` (each
     :math:`g_i` depends on :math:`x_i` only: diagonal noise, or scalar noise on a one-coordinate state);
-    ``"scalar"`` (:math:`g(x)I` on a state of several coordinates, which couples them); ``"general"``.
+    ``"shared"`` (one Brownian motion drives every coordinate: general noise with ``noise_dim = 1``,
+    torchsde's "scalar"; commutative); ``"scalar"`` (:math:`g(x)I` on a state of several coordinates, which
+    couples them); ``"general"``.
     """
     if sde.noise_type == "none":
         return "none"
@@ -61,6 +77,8 @@ def noise_structure(sde: SDE, x0: torch.Tensor) -> str:
         return "additive"
     if sde.noise_type == "scalar" and x0[0].numel() == 1:
         return "diagonal"
+    if sde.noise_type == "general" and sde.noise_dim == 1:
+        return "shared"
     return sde.noise_type
 
 
@@ -69,44 +87,61 @@ class Solver(abc.ABC):
 
     A subclass declares them as class keywords, checked when the class is made, and implements :meth:`step`::
 
-        class EulerMaruyama(Solver, name="euler", strong_order=0.5, weak_order=1.0, calculus=("ito",)): ...
+        class EulerMaruyama(Solver, name="euler", calculus=("ito",),
+                            orders={"additive": (1.0, 1.0), "diagonal": (0.5, 1.0), ...}): ...
 
-    (``noise_types`` defaults to all of :data:`NOISE_STRUCTURES`). :meth:`check_sde` may refuse an SDE for
-    reasons the declarations cannot express (e.g. a predictor that needs a reverse-time SDE).
+    ``orders`` maps each accepted noise structure (:data:`NOISE_STRUCTURES`) to ``(strong, weak)``; a solver that
+    needs the space–time Lévy area :math:`H` of each step declares ``levy_area=True`` and its steps receive it in
+    the :class:`~scoresde.brownian.Increment`.
+    :meth:`check_sde` may refuse an SDE for reasons the declarations cannot express (e.g. a predictor that
+    needs a reverse-time SDE).
     """
 
     name: ClassVar[str]
-    strong_order: ClassVar[float]
-    weak_order: ClassVar[float]
+    orders: ClassVar[dict[str, Order]]
     calculus: ClassVar[tuple[str, ...]]
-    noise_types: ClassVar[tuple[str, ...]]
+    levy_area: ClassVar[bool]
 
     def __init_subclass__(
-        cls, *, name: str, strong_order: float, weak_order: float, calculus: tuple[str, ...],
-        noise_types: tuple[str, ...] = NOISE_STRUCTURES, **kwargs: Any,
+        cls, *, name: str, orders: Mapping[str, tuple[float, float]], calculus: tuple[str, ...],
+        levy_area: bool = False, **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
+        cls.levy_area = check_bool(levy_area, "levy_area")
         if not isinstance(name, str) or not name:
             raise TypeError(f"a solver's name must be a non-empty string, got {name!r}")
         cls.name = name
-        cls.strong_order = check_positive_float(strong_order, "strong_order")
-        cls.weak_order = check_positive_float(weak_order, "weak_order")
         cls.calculus = _subset(calculus, "calculus", SDE_TYPES)
-        cls.noise_types = _subset(noise_types, "noise_types", NOISE_STRUCTURES)
+        if not isinstance(orders, Mapping) or not orders:
+            raise TypeError(f"a solver's orders must be a non-empty mapping of noise structure to (strong, weak), "
+                            f"got {orders!r}")
+        cls.orders = {}
+        for structure, pair in orders.items():
+            check_choice(structure, "noise structure of orders", NOISE_STRUCTURES)
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise TypeError(f"orders[{structure!r}] must be a pair (strong, weak), got {pair!r}")
+            cls.orders[structure] = Order(check_positive_float(pair[0], f"orders[{structure!r}] strong order"),
+                                          check_positive_float(pair[1], f"orders[{structure!r}] weak order"))
+
+    @property
+    def noise_types(self) -> tuple[str, ...]:
+        """The noise structures this solver accepts (the keys of :attr:`orders`)."""
+        return tuple(self.orders)
 
     @abc.abstractmethod
-    def step(self, sde: SDE, x: torch.Tensor, t: torch.Tensor, dt: float, dw: torch.Tensor | None,
+    def step(self, sde: SDE, x: torch.Tensor, t: torch.Tensor, dt: float, inc: Increment | None,
              t_next: torch.Tensor) -> torch.Tensor:
-        r"""One step from :math:`t` (shape ``(batch,)``) to ``t_next`` with the signed step ``dt`` and the
-        Brownian increment ``dw`` of variance :math:`|\Delta t|` (``None`` for an SDE without noise)."""
+        r"""One step from :math:`t` (shape ``(batch,)``) to ``t_next`` with the signed step ``dt`` and the noise
+        ``inc``: the Brownian increment ``inc.dW`` of variance :math:`|\Delta t|` and, if the solver declares
+        ``levy_area``, the space–time Lévy area ``inc.H`` (``inc`` is ``None`` for an SDE without noise)."""
 
     def check_sde(self, sde: SDE, x0: torch.Tensor, t0: torch.Tensor) -> None:
         """Refuse ``sde`` for a reason beyond :attr:`calculus` and :attr:`noise_types`, given the initial state
         ``x0`` at the times ``t0`` (shape ``(batch,)``) (default: accept)."""
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(strong_order={self.strong_order:g}, weak_order={self.weak_order:g}, "
-                f"calculus={self.calculus}, noise_types={self.noise_types})")
+        orders = ", ".join(f"{k}: {o.strong:g}/{o.weak:g}" for k, o in self.orders.items())
+        return f"{type(self).__name__}(calculus={self.calculus}, strong/weak orders {{{orders}}})"
 
 
 class Corrector(abc.ABC):
@@ -126,7 +161,7 @@ class Corrector(abc.ABC):
 
 
 def check_compatible(
-    solver: Solver, sde: SDE, x0: torch.Tensor, t0: torch.Tensor, solvers: dict[str, Solver]
+    solver: Solver, sde: SDE, x0: torch.Tensor, t0: torch.Tensor, solvers: Mapping[str, Solver]
 ) -> None:
     """Refuse a solver that would converge to the wrong solution of ``sde`` or does not accept its noise.
 

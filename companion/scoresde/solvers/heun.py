@@ -5,7 +5,7 @@ r"""Stochastic Heun (a predictor–corrector Runge–Kutta method; book: eq-heun
           + \tfrac12\big[G(X_n,t_n)+G(\tilde X,t_{n+1})\big]\Delta W_n .
 
 It converges to the Stratonovich solution (for additive noise the Itô one too): strong order 1 for
-additive or commutative (e.g. scalar) noise, ½ for general non-commutative noise; weak order 1.
+additive or commutative noise, ½ for non-commutative noise; weak order 1, and 2 for additive noise.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..brownian import Increment
 from ..sde import SDE
 from .base import Solver
+from .registry import register_solver
 
 __all__ = ["heun_step", "StochasticHeun"]
 
@@ -42,9 +44,13 @@ def heun_step(
     return x + 0.5 * (f0 + sde.f(pred, t_next)) * dt + 0.5 * (gdw0 + sde.g_prod(pred, t_next, dw))
 
 
-class StochasticHeun(Solver, name="heun", strong_order=1.0, weak_order=1.0, calculus=("stratonovich",)):
-    """Stochastic Heun as a solver object: :func:`heun_step` (book: eq-heun); any noise, strong order 1
-    declared for the additive and commutative noise it is meant for."""
+@register_solver
+class StochasticHeun(Solver, name="heun", calculus=("stratonovich",), orders={
+        "none": (2.0, 2.0), "additive": (1.0, 2.0), "diagonal": (1.0, 1.0), "shared": (1.0, 1.0),
+        "scalar": (0.5, 1.0), "general": (0.5, 1.0)}):
+    """Stochastic Heun as a solver object: :func:`heun_step` (book: eq-heun). Strong order 1 for commutative noise
+    (additive, diagonal, one shared Brownian motion), ½ for non-commutative noise (``"scalar"`` g(x)I coupling
+    several coordinates, ``"general"``: it would need Lévy areas); weak order 2 for additive noise (and ODEs)."""
 
-    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
-        return heun_step(sde, x, t, dt, dw, t_next)
+    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, inc: Increment | None, t_next: Tensor) -> Tensor:
+        return heun_step(sde, x, t, dt, None if inc is None else inc.dW, t_next)

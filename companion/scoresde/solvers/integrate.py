@@ -28,7 +28,7 @@ from .._checks import (
     check_tensor,
 )
 from .._progress import progress_bar
-from ..brownian import BrownianPath, as_time_grid
+from ..brownian import BrownianPath, Increment, as_time_grid
 from ..sde import SDE
 from .base import Corrector, Solver, check_compatible
 from .registry import SOLVERS, get_solver
@@ -57,20 +57,25 @@ class _CheckedDrift:
 
 
 class _Increments:
-    r"""The Brownian increments :math:`\Delta W_k`: looked up on ``bm``, or drawn step by step from
-    ``generator`` as :math:`\sqrt{|\Delta t|}\,z`, :math:`z\sim\mathcal N(0,I)` (``None`` without noise)."""
+    r"""The noise of each step as an :class:`~scoresde.brownian.Increment`: looked up on ``bm``, or drawn step by
+    step from ``generator``, :math:`\Delta W = \sqrt{|\Delta t|}\,z` and, for a solver that asks, the Lévy area
+    :math:`H = \sqrt{|\Delta t|/12}\,z'` (drawn after :math:`\Delta W`); ``None`` without noise."""
 
-    def __init__(self, sde: SDE, x0: torch.Tensor, bm: BrownianPath | None, generator: torch.Generator | None):
+    def __init__(self, sde: SDE, x0: torch.Tensor, bm: BrownianPath | None, generator: torch.Generator | None,
+                 levy_area: bool):
         self.shape = sde.noise_shape(x0.shape) if sde.noise_type != "none" else None
-        self.bm, self.generator, self.like = bm, generator, x0
+        self.bm, self.generator, self.like, self.levy_area = bm, generator, x0, levy_area
 
-    def __call__(self, k: int, h: float) -> torch.Tensor | None:
+    def __call__(self, k: int, h: float) -> Increment | None:
         if self.shape is None:
             return None
         if self.bm is not None:
-            return self.bm.dW[k].to(self.like.dtype)
+            return self.bm.increment(k, self.like.dtype)
         dw = torch.randn(self.shape, generator=self.generator, dtype=self.like.dtype, device=self.like.device)
-        return dw * math.sqrt(abs(h))
+        if not self.levy_area:
+            return Increment(dw * math.sqrt(abs(h)))
+        area = torch.randn(self.shape, generator=self.generator, dtype=self.like.dtype, device=self.like.device)
+        return Increment(dw * math.sqrt(abs(h)), area * math.sqrt(abs(h) / 12))
 
 
 def solve(
@@ -80,7 +85,7 @@ def solve(
     *,
     method: str | Solver = "euler",
     dt: float | None = None,
-    bm: BrownianPath | None = None,
+    bm: BrownianPath | Any = None,
     generator: torch.Generator | None = None,
     progress: bool = False,
     max_steps: int | None = None,
@@ -106,7 +111,10 @@ def solve(
             :class:`~scoresde.solvers.Solver` object (e.g. a predictor of :mod:`scoresde.sampling`).
         dt: the largest step size (> 0); ``None`` steps from output time to output time.
         bm: a :class:`~scoresde.brownian.BrownianPath` of shape ``sde.noise_shape(x0.shape)`` whose grid
-            contains ``ts`` (to drive two solvers with the same noise); cast to ``x0``'s dtype.
+            contains ``ts`` (to drive two solvers with the same noise; with Lévy areas for a solver that declares
+            ``levy_area``); cast to ``x0``'s dtype. Or a torchsde Brownian object (``BrownianInterval``...),
+            read on the grid of ``ts`` and ``dt`` with :meth:`~scoresde.brownian.BrownianPath.from_torchsde`
+            (increasing ``ts``; for ``levy_area`` solvers made with ``levy_area_approximation="space-time"``).
         generator: a ``torch.Generator`` on ``x0``'s device for the increments and the corrector's noise
             (``None``: global RNG).
         progress: show a tqdm progress bar over the steps.
@@ -146,14 +154,38 @@ def solve(
     _check_direction(sde, grid_out)
     t0 = torch.full((x0.shape[0],), float(grid_out[0]), dtype=x0.dtype, device=x0.device)
     check_compatible(solver, sde, x0, t0, SOLVERS)
+    if bm is not None and not isinstance(bm, BrownianPath):
+        bm = _from_torchsde(bm, grid_out, dt, solver, max_steps)
+        dt = None
     grid, record = _grid(sde, x0, grid_out, dt, bm, max_steps)
+    if bm is not None and solver.levy_area and sde.noise_type != "none" and bm.H is None:
+        raise ValueError(f"method {solver.name!r} needs the Lévy areas of the steps: give "
+                         "bm=BrownianPath.sample(..., levy_area=True) (or omit bm)")
     check_generator(generator, x0.device)
     check_steps(grid.numel() - 1, "the number of steps", max_steps)
     check_fits_memory(len(record) * x0.numel() * x0.element_size(),
                       f"the {len(record)} output states of shape {tuple(x0.shape)}", x0.device)
     bound = math.inf if max_abs is None else check_positive_float(max_abs, "max_abs")
-    return _run(sde, solver, corrector, x0, grid, record, _Increments(sde, x0, bm, generator), generator,
-                progress, denoise, bound)
+    return _run(sde, solver, corrector, x0, grid, record, _Increments(sde, x0, bm, generator, solver.levy_area),
+                generator, progress, denoise, bound)
+
+
+def _from_torchsde(bm: Any, grid_out: torch.Tensor, dt: float | None, solver: Solver,
+                   max_steps: int | None) -> BrownianPath:
+    """A torchsde Brownian object read on the step grid of ``ts`` (and ``dt``) as a :class:`BrownianPath`."""
+    if not type(bm).__module__.startswith("torchsde") or not callable(bm):
+        raise TypeError(f"bm must be a scoresde.brownian.BrownianPath (or a torchsde Brownian object, read with "
+                        f"BrownianPath.from_torchsde), got {type(bm).__name__}")
+    if bool(grid_out[1] < grid_out[0]):
+        raise ValueError("a torchsde Brownian object runs forward in time: ts must be increasing "
+                         "(for reverse time build a BrownianPath)")
+    grid = grid_out
+    if dt is not None:
+        dt = check_positive_float(dt, "dt")
+        check_steps(math.ceil(float(grid_out[-1] - grid_out[0]) / dt) + grid_out.numel(), f"the grid for dt={dt:g}",
+                    max_steps)
+        grid = _refine_grid(grid_out, dt)[0]
+    return BrownianPath.from_torchsde(bm, grid.tolist(), levy_area=solver.levy_area)
 
 
 def _check_direction(sde: SDE, grid_out: torch.Tensor) -> None:
@@ -182,7 +214,7 @@ def _grid(
                 f"bm has shape {tuple(bm.shape)} but {type(sde).__name__} with noise_type "
                 f"{sde.noise_type!r} needs noise of shape {tuple(expected)} for x0 of shape {tuple(x0.shape)}"
             )
-        grid = bm.ts.detach().to(device="cpu", dtype=torch.float64)
+        grid = bm.ts.detach().to(device="cpu", dtype=torch.float64)  # (a torchsde grid: float64 on the CPU)
         return grid, _indices_in(grid_out, grid)
     if dt is not None:
         dt = check_positive_float(dt, "dt")
@@ -216,10 +248,10 @@ def _run(
             if corrector is not None:
                 x = check_same_shape_dtype(corrector.step(sde, x, t, abs(h), generator), x0,
                                            f"the state after the corrector at step {k}")
-            dw = increment(k, h)
-            if denoise and dw is not None and k == n_steps - 1:
-                dw = torch.zeros_like(dw)
-            x = solver.step(stepped, x, t, h, dw, t_dev[k + 1].expand(batch))
+            inc = increment(k, h)
+            if denoise and inc is not None and k == n_steps - 1:
+                inc = inc.zero()
+            x = solver.step(stepped, x, t, h, inc, t_dev[k + 1].expand(batch))
             check_same_shape_dtype(x, x0, f"the state after step {k} ({solver.name!r})")
             finite[k] = torch.isfinite(x).all() if bound == math.inf else x.abs().amax() <= bound
             bar.update(1)

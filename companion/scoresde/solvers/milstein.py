@@ -3,8 +3,14 @@ r"""Milstein for diagonal noise (each :math:`g_i` depends on :math:`x_i` only; b
 .. math:: X_{n+1} = X_n + f\,\Delta t + g\odot\Delta W_n
           + \tfrac12\, g\odot\partial_x g\odot\big(\Delta W_n^2 - |\Delta t|\big)
 
-(Itô; for a Stratonovich SDE the :math:`-|\Delta t|` is dropped). Strong order 1, weak order 1. Additive
-noise has :math:`\partial_x g = 0` and the step is Euler–Maruyama's.
+(Itô; for a Stratonovich SDE the :math:`-|\Delta t|` is dropped), and for one Brownian motion shared by every
+coordinate (general noise with ``noise_dim = 1``, :math:`G = b(x)`, torchsde's "scalar"), where the iterated
+integral is :math:`\tfrac12(\Delta W^2-|\Delta t|)` again and no Lévy area is needed:
+
+.. math:: X_{n+1} = X_n + f\,\Delta t + b\,\Delta W_n + \tfrac12\,(J_b\,b)\big(\Delta W_n^2 - |\Delta t|\big),
+          \qquad J_b = \partial b/\partial x .
+
+Strong order 1, weak order 1. Additive noise has :math:`\partial_x g = 0` and the step is Euler–Maruyama's.
 """
 
 from __future__ import annotations
@@ -12,9 +18,12 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from .._checks import as_column
+from ..brownian import Increment
 from ..sde import SDE
 from .base import Solver
 from .euler import euler_maruyama_step
+from .registry import register_solver
 
 __all__ = ["milstein_step", "Milstein"]
 
@@ -31,6 +40,13 @@ def milstein_step(
     """
     if dw is None or sde.additive:
         return euler_maruyama_step(sde, x, t, dt, dw)
+    correction = dw.square() if sde.sde_type == "stratonovich" else dw.square() - abs(dt)
+    if sde.noise_type == "general":  # one shared Brownian motion, G = b(x) of shape (batch, D, 1)
+        def column(y: torch.Tensor) -> torch.Tensor:
+            return sde.g(y, t)[..., 0].reshape(y.shape)
+
+        b, jb = torch.func.jvp(column, (x,), (column(x),))  # type: ignore[misc]  # (value, tangent)
+        return x + sde.f(x, t) * dt + b * as_column(dw[:, 0], x) + 0.5 * jb * as_column(correction[:, 0], x)
     with torch.enable_grad():
         xg = x.detach().requires_grad_(True)
         g = sde.g(xg, t)
@@ -39,7 +55,6 @@ def milstein_step(
         else:  # g does not depend on x after all
             dg = torch.zeros_like(x)
     g = g.detach()
-    correction = dw.square() if sde.sde_type == "stratonovich" else dw.square() - abs(dt)
     return x + sde.f(x, t) * dt + sde.apply_g(x, g, dw) + 0.5 * sde.apply_g(x, g, dg) * correction
 
 
@@ -63,12 +78,14 @@ def check_diagonal(sde: SDE, x: torch.Tensor, t: torch.Tensor) -> None:
         )
 
 
-class Milstein(Solver, name="milstein", strong_order=1.0, weak_order=1.0, calculus=("ito", "stratonovich"),
-               noise_types=("none", "additive", "diagonal")):
-    """Milstein as a solver object: :func:`milstein_step` (book: eq-milstein), Itô or Stratonovich."""
+@register_solver
+class Milstein(Solver, name="milstein", calculus=("ito", "stratonovich"), orders={
+        "none": (1.0, 1.0), "additive": (1.0, 1.0), "diagonal": (1.0, 1.0), "shared": (1.0, 1.0)}):
+    """Milstein as a solver object: :func:`milstein_step` (book: eq-milstein), Itô or Stratonovich; diagonal noise
+    or one shared Brownian motion."""
 
-    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, dw: Tensor | None, t_next: Tensor) -> Tensor:
-        return milstein_step(sde, x, t, dt, dw)
+    def step(self, sde: SDE, x: Tensor, t: Tensor, dt: float, inc: Increment | None, t_next: Tensor) -> Tensor:
+        return milstein_step(sde, x, t, dt, None if inc is None else inc.dW)
 
     def check_sde(self, sde: SDE, x0: torch.Tensor, t0: torch.Tensor) -> None:
         """Probe, on the first rows of ``x0`` at the initial time, that diagonal noise is really diagonal."""
