@@ -202,7 +202,7 @@ def test_cli_train_density(tmp_path):
         main(["train-density", "--objective", "dsm", "--steps", "1", "--checkpoint", str(path)])  # no --sigma
     argv = committed_argv("ch08_nice_dsm01_s2", tmp_path, steps=2)
     assert argv[0] == "train-density" and argv[argv.index("--sigma") + 1] == "0.1"
-    assert len(CH08_COMMANDS) == 23
+    assert len(CH08_COMMANDS) == 26
 
 
 @pytest.mark.gpu
