@@ -30,7 +30,7 @@ Two more questions a generative model's samples must answer (chapter 7, reused i
   Dasgupta (2020): the share of samples whose nearest neighbour among training points :math:`T` and held-out real
   points :math:`H` is a training point is :math:`f_0=|T|/(|T|+|H|)` in expectation for a model that does not
   copy (the references are exchangeable), and near 1 for one that returns training points, noisy or not;
-  :math:`z=(\hat f-f_0)/\sqrt{f_0(1-f_0)/n}` (book: eq-copying-z).
+  :math:`z=(\hat f-f_0)/\mathrm{se}` with the exact standard error over the exchangeable labels (book: eq-copying-z).
 * **How far is their distribution?** :func:`frechet_distance` is the Fréchet distance (the squared 2-Wasserstein
   distance) between the Gaussians with the two sets' means and covariances,
   :math:`\|\mu_a-\mu_b\|^2+\operatorname{tr}\big(\Sigma_a+\Sigma_b-2(\Sigma_a^{1/2}\Sigma_b\Sigma_a^{1/2})^{1/2}\big)`
