@@ -332,6 +332,14 @@ def _add_max_steps_arg(p: argparse.ArgumentParser) -> None:
                         "confirm a long run")
 
 
+def _add_run_args(p: argparse.ArgumentParser) -> None:
+    """The options every training command shares: seed, device, the checkpoint it writes, and resuming it."""
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights, batches and probes")
+    p.add_argument("--device", default="cpu", type=_device, help="cpu, cuda or cuda:N")
+    p.add_argument("--checkpoint", required=True, help="checkpoint file to write")
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+
+
 def _add_progress_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
                    help="show a progress bar (default: shown when stderr is a terminal, hidden in CI and notebooks)")
@@ -374,10 +382,7 @@ def _parser() -> argparse.ArgumentParser:
                         "1 - 3/steps (a warning says when it is not)")
     t.add_argument("--hidden", type=int, default=128, help="hidden width (channels for --data digits)")
     t.add_argument("--depth", type=int, default=3, help="hidden layers (blocks for --data digits)")
-    t.add_argument("--seed", type=int, default=0, help="seed of the initial weights, batches and probes")
-    t.add_argument("--device", default="cpu", type=_device, help="cpu, cuda or cuda:N")
-    t.add_argument("--checkpoint", required=True, help="checkpoint file to write")
-    t.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    _add_run_args(t)
     _add_sampling_args(t)
     s = sub.add_parser("sample", help="sample from a checkpoint written by `train`",
                        description="Sample from a checkpoint written by `train`; write a figure and/or the samples.",
@@ -445,10 +450,7 @@ def _add_train_density_parser(sub: Any) -> None:
     p.add_argument("--hidden", type=int, default=64, help="hidden width (of each coupling MLP for nice)")
     p.add_argument("--depth", type=int, default=2, help="hidden layers (of each coupling MLP for nice)")
     p.add_argument("--n-couplings", type=int, default=4, help="coupling layers of nice")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights, batches and probes")
-    p.add_argument("--device", default="cpu", type=_device, help="cpu, cuda or cuda:N")
-    p.add_argument("--checkpoint", required=True, help="checkpoint file to write")
-    p.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    _add_run_args(p)
     _add_progress_arg(p)
 
 
