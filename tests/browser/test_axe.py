@@ -70,13 +70,7 @@ def test_no_critical_or_serious_violation(browser, site, axe_js, page):
     errors = browser.execute_script(MATH_ERRORS_JS)
     assert errors == 0, f"{page}: {errors} MathJax error boxes (Math input error)"
     if page.startswith("notebooks/"):
-        if page in PENDING_FIGURES and not browser.execute_script("return !!document.querySelector('.scoresde-figcaption')"):
-            pytest.xfail(PENDING_FIGURES[page])
         check_figures(browser, page)
-
-
-# a chapter whose owner has not yet written its captions (the only entry, removed when they land)
-PENDING_FIGURES = {"notebooks/07_ssm_high_dimension.html": "chapter 7's captions come with its final version (h26)"}
 
 
 MATH_ERRORS_JS = "return document.querySelectorAll('mjx-merror, .MathJax_Error, [data-mjx-error]').length"
