@@ -64,6 +64,7 @@ from ._checks import (
     draw_device,
 )
 from ._registry import Registry
+from .noise_schedules import LinearBeta, NoiseSchedule
 
 __all__ = [
     "SDES",
@@ -638,27 +639,35 @@ class VPSDE(SDE):
 
     with :math:`x_t\mid x_0\sim\mathcal N(\alpha_t x_0, (1-\alpha_t^2)I)`,
     :math:`\log\alpha_t = -\tfrac14t^2(\beta_{\max}-\beta_{\min}) - \tfrac12t\beta_{\min}`, and prior
-    :math:`\mathcal N(0,I)`.
+    :math:`\mathcal N(0,I)`. ``schedule`` replaces the linear :math:`\beta(t)` by another
+    :class:`~scoresde.noise_schedules.NoiseSchedule` (e.g. :class:`~scoresde.noise_schedules.CosineSchedule`;
+    ``beta_min``, ``beta_max`` are then unused), with :math:`\log\alpha_t=-\tfrac12\int_0^t\beta`.
     """
 
     noise_type = "scalar"
     additive = True
     discrete_chain: str | None = "ddpm"
 
-    def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0, T: float = 1.0) -> None:
+    def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0, T: float = 1.0,
+                 schedule: NoiseSchedule | None = None) -> None:
         super().__init__(T)
-        self.beta_min = check_positive_float(beta_min, "beta_min")
-        self.beta_max = check_positive_float(beta_max, "beta_max")
-        if self.beta_max < self.beta_min:
-            raise ValueError(f"beta_max ({beta_max}) must be >= beta_min ({beta_min})")
+        if schedule is None:
+            schedule = LinearBeta(beta_min, beta_max)
+        elif not isinstance(schedule, NoiseSchedule):
+            raise TypeError(f"schedule must be a scoresde.noise_schedules.NoiseSchedule, got {type(schedule).__name__}")
+        if getattr(schedule, "T", self.T) != self.T:
+            raise ValueError(f"schedule's T ({schedule.T}) must be the SDE's T ({self.T})")  # type: ignore[attr-defined]
+        self.schedule = schedule
+        if isinstance(schedule, LinearBeta):
+            self.beta_min, self.beta_max = schedule.beta_min, schedule.beta_max
 
     def beta(self, t: torch.Tensor) -> torch.Tensor:
-        r""":math:`\beta(t) = \beta_{\min} + t(\beta_{\max}-\beta_{\min})`."""
-        return self.beta_min + t * (self.beta_max - self.beta_min)
+        r""":math:`\beta(t)` of the schedule (linear: :math:`\beta_{\min} + t(\beta_{\max}-\beta_{\min})`)."""
+        return self.schedule.beta(t)
 
     def log_mean_coeff(self, t: torch.Tensor) -> torch.Tensor:
         r""":math:`\log\alpha_t = -\tfrac12\int_0^t\beta(s)\,\mathrm ds`."""
-        return -0.25 * t**2 * (self.beta_max - self.beta_min) - 0.5 * t * self.beta_min
+        return -0.5 * self.schedule.integral(t)
 
     def f(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         r""":math:`-\tfrac12\beta(t)x`."""

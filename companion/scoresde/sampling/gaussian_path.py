@@ -24,6 +24,7 @@ import abc
 import torch
 
 from .._checks import check_time
+from ..noise_schedules import LinearBeta
 from ..sde import VPSDE
 
 __all__ = ["GaussianPath", "VPPath", "LinearPath"]
@@ -92,6 +93,9 @@ class VPPath(GaussianPath):
         if type(sde) is not VPSDE:
             raise TypeError(f"sde must be a scoresde.sde.VPSDE (its kernel has sigma_t^2 = 1 - alpha_t^2), "
                             f"got {type(sde).__name__}")
+        if not isinstance(sde.schedule, LinearBeta):
+            raise ValueError(f"VPPath needs the linear schedule (its time_of_log_snr is its closed form), got "
+                             f"{sde.schedule!r}")
         self.sde = sde
         self.T = sde.T
 
