@@ -27,7 +27,7 @@ Strong error E|X_h(T) - x(T)|; weak error |E[φ(X_h(T)) - φ(x(T))]| on the same
 φ(x) = x except x3² for the Heisenberg system and |x|² for g(x)I, whose means have no bias. Orders are least-squares
 slopes in log-log. A problem with a fine-grid reference serves its strong and weak order on one set of paths.
 
-Paths are chosen for cost (the file runs in under a minute on one core) with the slopes' standard deviation over
+Paths are chosen for cost (the file runs in about 25 s on one core) with the slopes' standard deviation over
 four seeds (measured at half these path counts, so about 1/√2 of it here): strong 0.003 (GBM, VP) to 0.014
 (Heisenberg, 1,000 paths); weak 0.004 (shared GBM, 5,000), 0.01 (VP reverse, 10,000), about 0.02 and 0.08 (g(x)I
 with Heun and Euler, 10,000) and 0.09 (Heisenberg, 12,000): the last two are Monte Carlo-limited, the ±0.1 there
@@ -72,6 +72,7 @@ class Problem:
     reference: Callable[[torch.Tensor, BrownianPath], torch.Tensor] | None = None
     weak_paths: int = 20000
     fine: int = max(LEVELS)  # the grid of the path: the finest level, or 2^-FINE for a reference or a Lévy area
+    levy_area: bool = False  # the reference needs the fine path's Lévy areas (else only SRA1 does)
     from_level: int = 0  # a first level beyond COARSE's 2^-3 (a step outside the asymptotic range)
 
     @property
@@ -171,7 +172,7 @@ def ou_problem() -> Problem:
         return x
 
     return Problem("ou", lambda c: fd(lambda x, t: -beta * x, lambda x, t: sigma + 0 * t, "scalar", c, additive=True),
-                   ones(1), None, reference=reference, fine=FINE, weak_paths=5000)
+                   ones(1), None, reference=reference, fine=FINE, weak_paths=5000, levy_area=True)
 
 
 def nonlinear_additive() -> Problem:
@@ -181,7 +182,7 @@ def nonlinear_additive() -> Problem:
     sde = FunctionSDE(lambda x, t: -2 * torch.sin(x), lambda x, t: 2 * torch.ones_like(t), "scalar", additive=True)
     return Problem("-2 sin x", lambda c: sde, ones(1), None,
                    reference=lambda x0, p: solve(sde, x0, [0.0, 1.0], bm=p, method="sra1")[-1], fine=FINE,
-                   weak_paths=5000)
+                   weak_paths=5000, levy_area=True)
 
 
 def vp_problem(flow: bool) -> Problem:
@@ -225,6 +226,9 @@ def problems(structure: str, solver: Solver, weak: bool) -> list[Problem]:
     return [scalar_problem()]
 
 
+_REFERENCES: dict[tuple, torch.Tensor] = {}  # a chunk's reference solution, by problem, seed and chunk
+
+
 def measure(solver: Solver, problem: Problem, n: int, seed: int) -> tuple[list[float], list[float]]:
     """Strong and weak errors at h = 2^-LEVELS on one set of paths, drawn CHUNK paths at a time (one generator,
     so the same paths whatever the chunk; a 2^-10 path of 12,000 samples with its Lévy areas would be 0.6 GB)."""
@@ -237,10 +241,18 @@ def measure(solver: Solver, problem: Problem, n: int, seed: int) -> tuple[list[f
         x0 = problem.x0(min(CHUNK, n - start))
         noise = sde.noise_shape(x0.shape) if sde.noise_type != "none" else (x0.shape[0], 1)
         fine = BrownianPath.sample(torch.linspace(t0, t1, 2**problem.fine + 1, dtype=torch.float64), noise,
-                                   generator=gen, dtype=torch.float64, levy_area=True)
-        truth = (problem.exact or problem.reference)(x0, fine)
-        for i, p in enumerate(problem.levels):
-            path = fine.coarsen(2 ** (problem.fine - p))
+                                   generator=gen, dtype=torch.float64,
+                                   levy_area=problem.levy_area or solver.name == "sra1")
+        if problem.exact is not None:
+            truth = problem.exact(x0, fine)
+        else:  # a fine-grid reference: the same for every solver of this problem (euler and heun, two predictors)
+            key = (problem.name, problem.ts, problem.fine, seed, n, start)
+            if key not in _REFERENCES:
+                _REFERENCES[key] = problem.reference(x0, fine)  # type: ignore[misc]
+            truth = _REFERENCES[key]
+        path = fine
+        for i, p in reversed(list(enumerate(problem.levels))):  # finest first, each coarsened from the last
+            path = path.coarsen(2 ** (path.n_steps.bit_length() - 1 - p))
             x = solve(sde, x0, [t0, t1], bm=path if sde.noise_type != "none" else None,
                       dt=None if sde.noise_type != "none" else abs(t1 - t0) / 2**p, method=solver)[-1]
             abs_sum[i] += float((x - truth).abs().sum())
