@@ -7,7 +7,9 @@ placeholder that is neither Chinese nor punctuation, so ``（種子, $k$）`` is
 parentheses, ``(a)``, ``(iii)``, ``(1.3)``, are allowed.
 
 A space between a Chinese character and ``**bold**`` is flagged where Markdown does not need it: the bold text
-holds Chinese and starts (or ends) with a letter or a Chinese character (``用 **sympy** 驗證`` keeps its spaces), so ``一個**適應**過程`` renders as bold without spaces.
+holds Chinese and starts (or ends), on that side, with a Chinese character, so ``一個**適應**過程`` renders as bold
+without spaces. A Latin word or digit at the bold edge keeps the usual space between Chinese and Latin words
+(``用 **sympy** 驗證``, ``之間的 **Fisher 散度**``, ``**前向 SDE** 把``; test_bold_spacing.py requires it).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def half_width_marks(text: str) -> list[str]:
     return [clean[max(m.start() - 6, 0) : m.end() + 6].replace("\n", " ") for m in BAD.finditer(clean)]
 
 
-_W = r"[^\W_]"  # a letter, digit or Chinese character (not punctuation)
+_W = CJK_CHAR  # a Chinese character at the bold edge (a Latin one keeps its space)
 BOLD_SPACE = re.compile(rf"{CJK_CHAR} \*\*({_W}[^*\n]*)\*\*|\*\*([^*\n]*{_W})\*\* {CJK_CHAR}")
 
 
@@ -71,6 +73,8 @@ def test_checker_catches_spaces_around_bold():
     assert bold_spaces("的 **SSM-VR。** 接著") == []  # ends with punctuation: Markdown needs the space
     assert bold_spaces("the **score** of") == []
     assert bold_spaces("都用 **sympy** 驗證") == []
+    assert bold_spaces("之間的 **Fisher 散度**：") == []
+    assert bold_spaces("**前向 SDE** 把資料") == []
     with pytest.raises(AssertionError, match="bold"):
         test_no_spaces_around_bold_in_chinese("bad", "權重是它的 **責任值** 與")
 
