@@ -89,3 +89,17 @@ def test_vp_path_refuses_a_schedule_it_has_no_closed_form_for():
     VPPath(VPSDE())
     with pytest.raises(ValueError, match="VPPath needs the linear schedule"):
         VPPath(VPSDE(schedule=CosineSchedule()))
+
+
+def test_the_cosine_vp_sde_is_registered_for_the_cli():
+    from scoresde.cli import _parser, make_sde
+    from scoresde.sde import SDES, CosineVPSDE
+
+    sde = make_sde({"name": "vp_cosine", "beta_max": 10.0})
+    assert isinstance(sde, CosineVPSDE) and isinstance(sde.schedule, CosineSchedule)
+    assert sde.schedule.beta_max == 10.0 and "vp_cosine" in SDES.names
+    t = torch.tensor([0.3], dtype=torch.float64)
+    assert torch.equal(sde.log_mean_coeff(t), VPSDE(schedule=CosineSchedule(beta_max=10.0)).log_mean_coeff(t))
+    assert _parser().parse_args(["train", "--sde", "vp_cosine", "--checkpoint", "c.pt"]).sde == "vp_cosine"
+    with pytest.raises(ValueError, match="does not take"):
+        make_sde({"name": "vp_cosine", "beta_min": 0.1})

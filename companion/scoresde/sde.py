@@ -64,7 +64,7 @@ from ._checks import (
     draw_device,
 )
 from ._registry import Registry
-from .noise_schedules import LinearBeta, NoiseSchedule
+from .noise_schedules import CosineSchedule, LinearBeta, NoiseSchedule
 
 __all__ = [
     "SDES",
@@ -79,6 +79,7 @@ __all__ = [
     "OrnsteinUhlenbeck",
     "GeometricBrownianMotion",
     "VPSDE",
+    "CosineVPSDE",
     "SubVPSDE",
     "VESDE",
 ]
@@ -707,6 +708,16 @@ class VPSDE(SDE):
     def prior_std(self) -> float | None:
         """The prior :math:`\\mathcal N(0, I)`."""
         return 1.0
+
+
+@register_sde("vp_cosine")
+class CosineVPSDE(VPSDE):
+    r"""The VP SDE with Nichol & Dhariwal's cosine schedule (:class:`~scoresde.noise_schedules.CosineSchedule`, its
+    :math:`\beta` clipped at ``beta_max``): ``VPSDE(T=T, schedule=CosineSchedule(s, beta_max, T))`` under a name the
+    CLI's ``--sde`` can take."""
+
+    def __init__(self, s: float = 0.008, beta_max: float = 20.0, T: float = 1.0) -> None:
+        super().__init__(T=T, schedule=CosineSchedule(s, beta_max, T))
 
 
 @register_sde("subvp")
