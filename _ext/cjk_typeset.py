@@ -100,9 +100,11 @@ def join_block(block: nodes.Element) -> int:
 
 
 def keep_math_with_punctuation(block: nodes.Element) -> int:
-    """Wrap each inline formula and the closing punctuation right after it in one ``nobr`` span; count them."""
+    """Wrap each inline formula or code span (or the link around it) and the closing punctuation right after it
+    in one ``nobr`` span; count them."""
     count = 0
-    for math in list(block.findall(nodes.math)):
+    for node in list(block.findall(lambda n: isinstance(n, (nodes.math, nodes.literal)))):
+        math = node.parent if isinstance(node.parent, nodes.reference) and len(node.parent.children) == 1 else node
         parent = math.parent
         if parent is None or isinstance(parent, nodes.inline) and "nobr" in parent.get("classes", []):
             continue

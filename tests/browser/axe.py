@@ -87,12 +87,17 @@ def audit(driver, source: str | None = None, rules: list[str] | None = None, con
     return result
 
 
+#: folders of the built site that are sites of their own, tested by their own tests: the reveal.js decks
+#: (tests/browser/test_slides.py) and the editions copied in by build-editions.sh (tests/editions)
+OTHER_SITES = ("slides", "en", "zh-TW", "pdf")
+
+
 def pages(html: Path) -> list[str]:
     """Every written page of a built site (the redirecting index.html aside), relative to its root."""
     found = []
     for path in sorted(html.rglob("*.html")):
         rel = path.relative_to(html).as_posix()
-        if rel.startswith("_") or rel == "index.html":
+        if rel.startswith("_") or rel == "index.html" or rel.split("/")[0] in OTHER_SITES:
             continue
         found.append(rel)
     return found

@@ -270,5 +270,6 @@ def test_checks_fail_on_doctored_pages(browser, site):
     browser.execute_script("const p = document.querySelector('div.lang-zh p'); p.lang = 'ja';"
                            "p.style.fontFamily = 'sans-serif'; p.textContent = '分數匹配的直';")
     assert any("分數匹配的直" in f for f in foreign_faces(browser))
-    browser.execute_script("document.querySelector('.admonition-title').textContent = 'Toggle navigation';")
+    browser.execute_script("const d = document.createElement('div'); d.textContent = 'Toggle navigation';"
+                           "document.querySelector('.bd-article').prepend(d);")  # an interface string, visible
     assert "text: Toggle navigation" in english_interface(browser)

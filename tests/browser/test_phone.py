@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from .axe import OTHER_SITES
 from .conftest import HTML, SAVED
 
 WIDTH, HEIGHT = 390, 844
@@ -30,7 +31,8 @@ return {width: w, scroll: wide, off: controls};
 
 def _pages() -> list[str]:
     return sorted(str(p.relative_to(HTML)) for p in HTML.rglob("*.html")
-                  if "_static" not in p.parts and not p.name.startswith("_"))
+                  if "_static" not in p.parts and not p.name.startswith("_")
+                  and p.relative_to(HTML).parts[0] not in OTHER_SITES)
 
 
 @pytest.fixture(scope="module")

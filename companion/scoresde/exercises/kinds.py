@@ -117,6 +117,7 @@ def check_number(ex: Exercise, answer: Any) -> tuple[bool, str]:
 
 
 def check_choice(ex: Exercise, answer: Any) -> tuple[bool, str]:
+    """Judge a multiple-choice answer: one of the exercise's option labels, as a string (case and spaces ignored)."""
     options, options_zh = ", ".join(ex.options), "、".join(ex.options)
     if not isinstance(answer, str):
         raise Malformed(f"the answer must be one of the labels {options} (a string), got {type(answer).__name__}"
