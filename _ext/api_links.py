@@ -26,7 +26,7 @@ def link_equations(line: str) -> str:
 
 
 def link_docstring(lines: list[str]) -> list[str]:
-    """Every ``book: eq-…`` of a docstring as links. Inside a ``.. math::`` block a link cannot be set, so a
+    r"""Every ``book: eq-…`` of a docstring as links. Inside a ``.. math::`` block a link cannot be set, so a
     ``\qquad\text{(book: eq-…)}`` tag there is taken out of the formula and cited in a line after the block."""
     out: list[str] = []
     pending: list[str] = []

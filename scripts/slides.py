@@ -33,6 +33,7 @@ DECK = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
+<link rel="icon" href="../_static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="_reveal/reveal.css">
 <link rel="stylesheet" href="_reveal/theme/white.css">
 <link rel="stylesheet" href="slides.css">
@@ -208,7 +209,8 @@ def build(site: Path) -> list[Path]:
         written.append(deck)
         rows.append(f'<li><a href="{page.name}">{html.escape(title)}</a> ({n} slides · {n} 張)</li>')
     (out / "index.html").write_text(
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Slides · 投影片</title></head><body>'
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Slides · 投影片</title>'
+        '<link rel="icon" href="../_static/favicon.svg" type="image/svg+xml"></head><body>'
         "<main><h1>Slides · 投影片</h1><p>One deck per chapter, generated from its notebook · 每章一份，由其筆記本產生。"
         f'</p><ul>{"".join(rows)}</ul><p><a href="../book/teaching.html">Teaching with this book · 用本書教學</a></p>'
         "</main></body></html>", encoding="utf-8")

@@ -39,6 +39,7 @@ class _Assets(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.remote: list[str] = []
         self.scripts: list[str] = []
+        self.icons: list[str] = []
         self._in_style = False
 
     def handle_starttag(self, tag, attrs):
@@ -49,6 +50,8 @@ class _Assets(HTMLParser):
             self.scripts.append(url)
         elif tag == "link" and FETCHED_RELS & set(a.get("rel", "").lower().split()):
             url = a.get("href", "")
+            if "icon" in a.get("rel", "").lower().split():
+                self.icons.append(url)
         elif tag in ("iframe", "embed") and a.get("src"):
             url = a["src"]
         elif tag == "style":
@@ -74,6 +77,13 @@ def scan(html: str) -> tuple[list[str], list[str]]:
     return parser.remote, parser.scripts
 
 
+def icons(html: str) -> list[str]:
+    """The ``<link rel="icon">`` targets of one HTML page."""
+    parser = _Assets()
+    parser.feed(html)
+    return parser.icons
+
+
 def built_pages() -> list[Path]:
     """Every HTML page of the built book (hidden folders, e.g. a stray .pytest_cache, are not pages)."""
     pages = HTML.rglob("*.html")
@@ -97,6 +107,29 @@ def test_no_page_loads_anything_from_another_host(pages):
         remote, _ = scan(page.read_text(encoding="utf-8"))
         problems += [f"{page.relative_to(HTML)}: {r}" for r in remote]
     assert not problems, "\n".join(problems)
+
+
+def test_every_page_names_its_icon(pages):
+    """A page without ``<link rel="icon">`` makes the browser ask for /favicon.ico: a 404 in the reader's console
+    (tests/browser/test_console.py sees it only when the request beats its wait). Every page, the slide decks too,
+    names an icon that exists."""
+    problems = []
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        if "_static" in page.relative_to(HTML).parts or "http-equiv=\"refresh\"" in html.lower():
+            continue  # theme templates, and the redirect pages the browser leaves before it asks for an icon
+        found = icons(html)
+        if not found:
+            problems.append(f"{page.relative_to(HTML)}: no <link rel=icon>")
+        problems += [f"{page.relative_to(HTML)}: icon {u} is not in the build" for u in found
+                     if not u.startswith("data:") and not (page.parent / urlparse(u).path).is_file()]
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_icon_scan_finds_the_link():
+    assert icons('<head><link rel="icon" href="_static/favicon.svg"></head>') == ["_static/favicon.svg"]
+    assert icons('<head><link rel="shortcut icon" href="f.ico"></head>') == ["f.ico"]
+    assert icons('<head><link rel="stylesheet" href="x.css"></head>') == []
 
 
 def test_no_stylesheet_imports_from_another_host(pages):
