@@ -28,7 +28,7 @@ from sphinx.transforms import SphinxTransform
 
 ZH = "zh-Hant-TW"
 SEP = " · "  # between the two sides of a bilingual title
-NUMBER = re.compile(r"^\s*((?:\d+\.)+\d*\s+|[A-Z]\.\s+)")  # "2. " or "A. " before a bilingual title
+NUMBER = re.compile(r"^\s*((?:\d+\.)+\d*\s+|[A-Z]\.\s+|\(?★+\s*)")  # "2. ", "A. " or an exercise's "(★★ " before a bilingual title
 IDEOGRAPH = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # CJK symbols and punctuation (、。「」《》…), full-width forms (，：；（）！？), the ellipsis and dash of Chinese prose
 CJK_PUNCT = "\u3000-\u303f\uff01-\uff60\u2026\u2014"

@@ -65,7 +65,7 @@ UI_ZH_TW_PATTERNS = [
      lambda m: f">{m[1]}{PROOF_ZH_TW[m[2]]}{m[3]}"),
     (re.compile(r">(\s*)By ([^<]+?)(\s*)<"), r">\1作者：\2\3<"),
 ]
-NUMBER = re.compile(r"^\s*((?:\d+\.)+\d*\s+|[A-Z]\.\s+)")
+NUMBER = re.compile(r"^\s*((?:\d+\.)+\d*\s+|[A-Z]\.\s+|\(?★+\s*)")
 
 
 def edition() -> str:
@@ -122,7 +122,8 @@ class KeepOneLanguage(SphinxTransform):
         for node in list(self.document.findall(nodes.container)):
             if drop in node.get("classes", []):
                 node.parent.remove(node)
-        for title in list(self.document.findall(nodes.title)):
+        # titles, and subtitles: an exercise's "★★ English · 中文" is sphinx-exercise's subtitle of its title
+        for title in list(self.document.findall(nodes.title)) + list(self.document.findall(nodes.subtitle)):
             _split_title_node(title, name)
         # table cells and figure captions written "English · 中文" (CONTRIBUTING rule 3) keep one side too
         for cell in list(self.document.findall(nodes.entry)) + list(self.document.findall(nodes.caption)):

@@ -117,6 +117,9 @@ def test_languages_are_written_in_the_html():
     assert ('<h2>2. <span class="bi-en" lang="en">From ESM to ISM</span>' + sep
             + '<span class="bi-zh" lang="zh-Hant-TW">從 ESM 到 ISM</span><a') in out    # the number on both sides
     assert '<span lang="zh-Hant-TW">分數 · 分數函數</span>' in out                              # Chinese on both sides
+    # an exercise's difficulty stays outside the two sides: 中文 mode reads 「(★ 寫出一步朗之萬)」
+    ex = ext.mark_languages('<p class="admonition-title">(★ Code one Langevin step · 寫出一步朗之萬)</p>')
+    assert '(★ <span class="bi-en" lang="en">Code one Langevin step</span>' + sep in ex
     assert '<h2><span class="ui-en" lang="en"> Contents </span><span class="ui-zh" lang="zh-Hant-TW">目錄</span></h2>' in out
     assert ('<p><span class="ui-en" lang="en">Solution to</span><span class="ui-zh" lang="zh-Hant-TW">解答：</span>'
             '<a href="#e"><span class="ui-en" lang="en"> Exercise 1.1 (★★)</span>'

@@ -31,6 +31,8 @@ EDITIONS = ["en", "zh-TW"]
     ("Summary · 小結", "Summary", "小結"),
     ("4. Hutchinson's trace identity · Hutchinson 跡恆等式", "4. Hutchinson's trace identity", "4. Hutchinson 跡恆等式"),
     ("No separator", "No separator", "No separator"),
+    ("★★ Why plain Langevin gets the weights wrong · 為什麼單純的朗之萬會弄錯權重",  # an exercise keeps its stars
+     "★★ Why plain Langevin gets the weights wrong", "★★ 為什麼單純的朗之萬會弄錯權重"),
 ])
 def test_split_title(title, en, zh):
     assert editions.split_title(title, "en") == en
