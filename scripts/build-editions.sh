@@ -19,15 +19,20 @@ bash scripts/make-downloads.sh
 t() { local s=$(date +%s); "$@"; echo "[editions] $(( $(date +%s) - s )) s: ${*: -1}" >&2; }
 
 t jupyter-book build . --warningiserror --keep-going --quiet --path-output . >/dev/null
+# Chromium prints one edition (one core) while Sphinx builds the next (the other core): the two never share a file
+# (each edition prints from its own single-page build into its own PDF, sheets and preview names)
+printing=()
 for ed in en zh-TW; do
   out="_build/editions/$ed"
   t env SCORESDE_EDITION=$ed jupyter-book build . --warningiserror --keep-going --quiet --all --path-output "$out" >/dev/null
   t env SCORESDE_EDITION=$ed jupyter-book build . --warningiserror --keep-going --quiet --all --builder singlehtml \
     --path-output "$out" >/dev/null
-  t python scripts/print_edition.py --edition "$ed" --single "$out/_build/singlehtml/index.html" --out _build/pdf
+  t python scripts/print_edition.py --edition "$ed" --single "$out/_build/singlehtml/index.html" --out _build/pdf &
+  printing+=($!)
   # the deployed layout (issue 29): each edition in a folder of the bilingual site, which its links expect
   rm -rf "_build/html/$ed" && cp -r "$out/_build/html" "_build/html/$ed"
 done
+for pid in "${printing[@]}"; do wait "$pid"; done   # set -e: a failed print fails the build
 # the PDFs and exercise sheets beside the site (book/teaching.md links them as ../pdf/…)
 rm -rf _build/html/pdf && cp -r _build/pdf _build/html/pdf
 echo

@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # The student's install, tested as a student follows it (README "Run the notebooks on your own machine"):
 #   a clean virtual environment, torch first (the CPU route), then `pip install -e "companion[book]"` alone,
-#   no lock file. Then every chapter is executed (outputs not compared: that is nbval's job in test.sh), the CLI
-#   samples with the probability-flow ODE from a shipped checkpoint, and each benchmark imports (--help).
+#   no lock file. Then every chapter is executed in that environment's kernel (alone: run to the end; with --nbval:
+#   by nbval, its outputs compared as in test.sh), the CLI samples with the probability-flow ODE from a shipped
+#   checkpoint, and each benchmark's imports load.
 # Any ImportError / ModuleNotFoundError, i.e. a runtime dependency missing from the extra, fails the stage.
 #   bash scripts/student-path.sh            # from the repository root; prints install size and times
+#   bash scripts/student-path.sh --nbval PY # scripts/test.sh step 3: the chapters run by nbval (strict, the
+#                                           # compared outputs) in this environment's kernel; PY: a python with
+#                                           # pytest and nbval (the course venv), which only drives the kernel
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+NBVAL_PY=""
+if [ "${1:-}" = "--nbval" ]; then
+  NBVAL_PY="${2:?--nbval needs the python that has pytest and nbval}"
+  "$NBVAL_PY" -c "import nbval" || { echo "[student] --nbval: $NBVAL_PY has no nbval"; exit 2; }
+elif [ -n "${1:-}" ]; then
+  echo "[student] unknown argument: $1 (use --nbval PYTHON or nothing)"; exit 2
+fi
 PY="${PYTHON:-python3.11}"
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 WORK="$(mktemp -d)"
@@ -32,22 +43,33 @@ echo "[student] install: ${t_install} s, ${size} MB in the virtual environment"
 fail=0
 log="$WORK/log.txt"
 t1=$(date +%s)
-export CUDA_VISIBLE_DEVICES="" MPLBACKEND=Agg
+export CUDA_VISIBLE_DEVICES=""   # no MPLBACKEND: the kernel draws inline, as for a student (Agg would show no figure)
+unset MPLBACKEND
 # only the new environment's own kernel: no user-wide kernelspec may stand in for it
 export JUPYTER_DATA_DIR="$WORK/jupyter-data" JUPYTER_CONFIG_DIR="$WORK/jupyter-config"
 unset JUPYTER_PATH
-"$WORK/venv/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
+# the kernel is the new environment's python (a user kernelspec in the temporary JUPYTER_DATA_DIR, under its own
+# name so that nothing else's "python3" can stand in for it)
+"$WORK/venv/bin/python" -m ipykernel install --user --name scoresde-student >/dev/null
 spec=$("$WORK/venv/bin/jupyter" kernelspec list --json | "$WORK/venv/bin/python" -c \
-  "import json,sys; print(json.load(sys.stdin)['kernelspecs']['python3']['resource_dir'])")
-case "$spec" in "$WORK"/*) ;; *) echo "[student] the python3 kernel is not the new environment's: $spec"; exit 1 ;; esac
-for nb in notebooks/*.ipynb; do
-  if ! "$WORK/venv/bin/jupyter" nbconvert --to notebook --execute --output-dir "$WORK/out" \
-        --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 "$nb" >"$log" 2>&1; then
-    echo "[student] FAILED: $nb"; tail -25 "$log"; fail=1
-  else
-    echo "[student] ran $nb"
+  "import json,sys; print(json.load(sys.stdin)['kernelspecs']['scoresde-student']['resource_dir'])")
+case "$spec" in "$WORK"/*) ;; *) echo "[student] the kernel is not the new environment's: $spec"; exit 1 ;; esac
+if [ -n "$NBVAL_PY" ]; then
+  # every cell executed in the student's kernel and its printed text compared with the committed outputs
+  if ! "$NBVAL_PY" -m pytest --nbval --nbval-kernel-name scoresde-student \
+        --nbval-sanitize-with tests/nbval_sanitize.cfg -q -p no:cacheprovider notebooks/*.ipynb; then
+    echo "[student] FAILED: nbval in the student's kernel"; fail=1
   fi
-done
+else
+  for nb in notebooks/*.ipynb; do
+    if ! "$WORK/venv/bin/jupyter" nbconvert --to notebook --execute --output-dir "$WORK/out" \
+          --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=scoresde-student "$nb" >"$log" 2>&1; then
+      echo "[student] FAILED: $nb"; tail -25 "$log"; fail=1
+    else
+      echo "[student] ran $nb"
+    fi
+  done
+fi
 echo "[student] notebooks: $(( $(date +%s) - t1 )) s"
 
 if ! "$WORK/venv/bin/python" -m scoresde.cli sample --sampler ode --n-samples 200 --seed 0 \
