@@ -41,6 +41,7 @@ parametrisations, :class:`VPSDE`, :class:`SubVPSDE`, :class:`VESDE`; :class:`Fun
 from __future__ import annotations
 
 import abc
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, Literal
@@ -54,7 +55,6 @@ from ._checks import (
     check_choice,
     check_output_like,
     check_positive_float,
-    check_positive_int,
     check_real,
     check_same_shape_dtype,
     check_shape,
@@ -64,6 +64,7 @@ from ._checks import (
     draw_device,
 )
 from ._registry import Registry
+from .noise import NOISE_TYPES, NoiseStructure, noise_structure
 from .noise_schedules import CosineSchedule, LinearBeta, NoiseSchedule
 
 __all__ = [
@@ -85,7 +86,6 @@ __all__ = [
 ]
 
 NoiseType = Literal["scalar", "diagonal", "general", "none"]
-NOISE_TYPES: tuple[str, ...] = ("scalar", "diagonal", "general", "none")
 SDE_TYPES: tuple[str, ...] = ("ito", "stratonovich")
 
 ScoreFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -169,97 +169,51 @@ class SDE(abc.ABC):
     def g(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         """The diffusion, shaped as ``noise_type`` says (book: eq-sde)."""
 
+    @functools.cached_property
+    def noise(self) -> NoiseStructure:
+        """The :class:`~scoresde.noise.NoiseStructure` of :attr:`noise_type` (and :attr:`noise_dim`), chosen once:
+        the shapes, products and check of ``g`` below are its."""
+        return noise_structure(self.noise_type, self.noise_dim)
+
     def noise_shape(self, x_shape: tuple[int, ...] | torch.Size) -> tuple[int, ...]:
         """The shape of a Brownian increment for a state of shape ``x_shape``."""
-        if self.noise_type == "general":
-            return (x_shape[0], int(self.noise_dim))  # type: ignore[arg-type]
-        return tuple(x_shape)
+        return self.noise.noise_shape(x_shape)
 
     def g_prod(self, x: torch.Tensor, t: torch.Tensor | float, dw: torch.Tensor) -> torch.Tensor:
         r"""Apply the diffusion to a noise increment: :math:`G(x,t)\,\mathrm dw`, shaped like ``x``.
 
         This is what the solvers call. ``dw`` has shape :meth:`noise_shape` ``(x.shape)``.
         """
-        if self.noise_type == "none":
-            return torch.zeros_like(x)
-        return self.apply_g(x, self.g(x, t), dw)
+        return self.apply_g(x, self.g(x, t), dw) if self.noise.diffusive else torch.zeros_like(x)
 
     def apply_g(self, x: torch.Tensor, g: torch.Tensor, dw: torch.Tensor) -> torch.Tensor:
         r""":math:`G\,\mathrm dw` for a diffusion value ``g`` already computed at ``x`` (checks its shape)."""
-        self._check_g(x, g)
-        if self.noise_type == "scalar":
-            return as_column(g, x) * dw
-        if self.noise_type == "diagonal":
-            return g * dw
-        return (g @ dw.unsqueeze(-1)).reshape(x.shape)
+        return self.noise.apply(x, self._check_g(x, g), dw)
 
     def sigma_prod(self, x: torch.Tensor, t: torch.Tensor | float, v: torch.Tensor) -> torch.Tensor:
         r""":math:`\Sigma(x,t)\,v` with :math:`\Sigma = GG^\top`, shaped like ``x`` (``v`` is shaped like ``x``)."""
-        if self.noise_type == "none":
+        if not self.noise.diffusive:
             return torch.zeros_like(x)
-        g = self.g(x, t)
-        self._check_g(x, g)
-        if self.noise_type == "scalar":
-            return as_column(g.square(), x) * v
-        if self.noise_type == "diagonal":
-            return g.square() * v
-        gtv = (g.transpose(1, 2) @ v.reshape(x.shape[0], -1, 1))  # (batch, m, 1)
-        return (g @ gtv).reshape(x.shape)
+        return self.noise.sigma_apply(x, self._check_g(x, self.g(x, t)), v)
 
     def sigma_matrix(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         r"""The matrix :math:`\Sigma = GG^\top` of each sample, shape ``(batch, D, D)``."""
-        batch, d = x.shape[0], x[0].numel()
-        if self.noise_type == "none":
-            return x.new_zeros(batch, d, d)
-        g = self.g(x, t)
-        self._check_g(x, g)
-        if self.noise_type == "scalar":
-            return g.square()[:, None, None] * torch.eye(d, dtype=x.dtype, device=x.device)
-        if self.noise_type == "diagonal":
-            return torch.diag_embed(g.reshape(batch, d).square())
-        return g @ g.transpose(1, 2)
+        if not self.noise.diffusive:
+            d = x[0].numel()
+            return x.new_zeros(x.shape[0], d, d)
+        return self.noise.sigma_matrix(x, self._check_g(x, self.g(x, t)))
 
     def div_sigma(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         r"""The row-wise divergence :math:`(\nabla\cdot\Sigma)_i = \sum_j \partial\Sigma_{ij}/\partial x_j`
         (book: eq-reverse-sde-general), shaped like ``x``.
 
-        Zero for additive noise. Otherwise computed exactly by automatic differentiation: one backward pass
-        for ``"scalar"`` noise (:math:`\nabla\cdot(g^2I)=\nabla_x g^2`), ``D`` forward-mode passes for
-        ``"diagonal"`` and ``"general"`` noise (each gives :math:`\partial\Sigma/\partial x_j`).
-        Subclasses with a closed form override this method. Assumes that :math:`G` of one sample depends
-        only on that sample's state.
+        Zero for additive noise; otherwise exact, by automatic differentiation through ``g``
+        (:meth:`scoresde.noise.NoiseStructure.div_sigma`). Subclasses with a closed form override this method.
         """
-        if self.additive or self.noise_type == "none":
+        if self.additive or not self.noise.diffusive:
             return torch.zeros_like(x)
         t = _time(t, x)
-        x = x.detach()
-        if self.noise_type == "scalar":
-            with torch.enable_grad():
-                xg = x.requires_grad_(True)
-                g2 = self.g(xg, t).square()
-                if not g2.requires_grad:
-                    return torch.zeros_like(x)
-                (grad,) = torch.autograd.grad(g2.sum(), xg)
-            return grad
-        batch, d = x.shape[0], x[0].numel()
-        general = self.noise_type == "general"
-
-        def sigma_flat(y: torch.Tensor) -> torch.Tensor:
-            g = self.g(y, t)
-            if general:
-                return g @ g.transpose(1, 2)  # (batch, D, D)
-            return g.reshape(batch, d).square()  # the diagonal of Sigma, (batch, D)
-
-        div = x.new_zeros(batch, d)
-        for j in range(d):
-            e = x.new_zeros(batch, d)
-            e[:, j] = 1.0
-            ds = torch.func.jvp(sigma_flat, (x,), (e.reshape(x.shape),))[1]
-            if general:
-                div += ds[:, :, j]
-            else:
-                div[:, j] = ds[:, j]
-        return div.reshape(x.shape)
+        return self.noise.div_sigma(lambda y: self.g(y, t), x)
 
     # ------------------------------------------------------------------ optional closed forms
     def marginal_prob(
@@ -330,9 +284,7 @@ class SDE(abc.ABC):
         dt = check_positive_float(dt, "dt")
         check_time_between(t, 0.0, self.T)
         f = self.f(x, t) * dt
-        if self.noise_type == "none":
-            return f, torch.zeros_like(x)
-        return f, self.g(x, t) * math.sqrt(dt)
+        return f, self.g(x, t) * math.sqrt(dt) if self.noise.diffusive else torch.zeros_like(x)
 
     # ------------------------------------------------------------------ reverse time
     def reverse(self, score_fn: ScoreFn, probability_flow: bool = False) -> ReverseSDE:
@@ -350,20 +302,8 @@ class SDE(abc.ABC):
         """
         return ReverseSDE(self, score_fn, probability_flow=probability_flow)
 
-    def _check_g(self, x: torch.Tensor, g: torch.Tensor) -> None:
-        if not isinstance(g, torch.Tensor):
-            raise TypeError(f"g must return a torch.Tensor, got {type(g).__name__}")
-        if self.noise_type == "scalar":
-            expected: tuple[int, ...] = (x.shape[0],)
-        elif self.noise_type == "diagonal":
-            expected = tuple(x.shape)
-        else:
-            expected = (x.shape[0], x[0].numel(), int(self.noise_dim))  # type: ignore[arg-type]
-        if tuple(g.shape) != expected:
-            raise ValueError(
-                f"{type(self).__name__}.g returned shape {tuple(g.shape)} for a state of shape "
-                f"{tuple(x.shape)}; noise_type {self.noise_type!r} needs {expected}"
-            )
+    def _check_g(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        return self.noise.check_g(x, g, type(self).__name__)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(noise_type={self.noise_type!r}, T={self.T:g})"
@@ -394,8 +334,8 @@ class ReverseSDE(SDE):
         self.forward = forward
         self.score_fn = check_callable(score_fn, "score_fn")
         self.probability_flow = probability_flow
-        self.noise_type = "none" if probability_flow else forward.noise_type
-        self.noise_dim = forward.noise_dim
+        self.noise = noise_structure("none") if probability_flow else forward.noise
+        self.noise_type, self.noise_dim = self.noise.name, forward.noise_dim
         self.additive = forward.additive
 
     def score(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
@@ -409,7 +349,7 @@ class ReverseSDE(SDE):
         lam = 0.5 if self.probability_flow else 1.0
         fwd = self.forward
         correction = fwd.sigma_prod(x, t, self.score(x, t))
-        if not (fwd.additive or fwd.noise_type == "none"):
+        if not (fwd.additive or not fwd.noise.diffusive):
             correction = correction + fwd.div_sigma(x, t)
         return fwd.f(x, t) - lam * correction
 
@@ -424,7 +364,7 @@ class ReverseSDE(SDE):
         Needs additive scalar or diagonal noise (the chain has no :math:`\nabla\cdot\Sigma` term).
         """
         fwd = self.forward
-        if fwd.noise_type not in ("scalar", "diagonal") or not fwd.additive:
+        if not (fwd.noise.elementwise and fwd.additive):
             raise ValueError(f"discretize needs additive scalar or diagonal noise; {fwd!r} has "
                              f"{'additive' if fwd.additive else 'state-dependent'} {fwd.noise_type!r} noise")
         f, G = fwd.discretize(x, t, dt)
@@ -487,18 +427,13 @@ class FunctionSDE(SDE):
             raise ValueError(f"time_direction must be 1 or -1, got {time_direction!r}")
         self.time_direction = int(time_direction)
         self._f = check_callable(f, "f")
-        self.noise_type = check_choice(noise_type, "noise_type", NOISE_TYPES)
+        self.noise = noise_structure(noise_type, noise_dim)  # checks noise_type, and noise_dim against it
+        self.noise_type, self.noise_dim = self.noise.name, self.noise.noise_dim
         self.sde_type = check_choice(sde_type, "sde_type", SDE_TYPES)
-        if noise_type != "none":
+        if self.noise.diffusive:
             self._g = check_callable(g, "g")
-        if noise_type == "general":
-            if noise_dim is None:
-                raise ValueError("noise_type 'general' needs noise_dim (the number m of Brownian motions)")
-            self.noise_dim = check_positive_int(noise_dim, "noise_dim")
-        elif noise_dim is not None:
-            raise ValueError(f"noise_dim is only used with noise_type 'general', not {noise_type!r}")
         check_bool(additive, "additive")
-        self.additive = additive or noise_type == "none"
+        self.additive = additive or not self.noise.diffusive
         self._div_sigma = None if div_sigma is None else check_callable(div_sigma, "div_sigma")
 
     def f(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
@@ -507,7 +442,7 @@ class FunctionSDE(SDE):
 
     def g(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         """The wrapped diffusion, called with ``t`` of shape ``(batch,)``."""
-        if self.noise_type == "none":
+        if not self.noise.diffusive:
             raise ValueError("this SDE has no diffusion (noise_type 'none')")
         return self._g(x, _time(t, x))
 
