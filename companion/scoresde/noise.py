@@ -114,7 +114,8 @@ class NoiseStructure(abc.ABC):
 
 class ScalarNoise(NoiseStructure):
     r"""``"scalar"`` (score_sde's meaning): ``g`` of shape ``(batch,)``, :math:`G = gI`, an independent Brownian
-    motion in every coordinate: :math:`G\,\mathrm dw = g\,\mathrm dw`, :math:`\Sigma = g^2I`."""
+    motion in every coordinate: :math:`G\,\mathrm dw = g\,\mathrm dw`, :math:`\Sigma = g^2I`. (torchsde's "scalar" is one
+    Brownian motion shared by all coordinates: here ``"general"`` noise with ``noise_dim = 1``.)"""
 
     name = "scalar"
 
