@@ -173,3 +173,34 @@ def test_the_discrete_chain_and_the_prior_are_declared_not_inferred():
                           torch.distributions.Normal(0.0, 2.0).log_prob(z).sum(1))
     g = torch.Generator().manual_seed(0)
     assert abs(float(VESDE(sigma_max=3.0).prior_sample((20000, 1), generator=g).std()) - 3.0) < 0.05
+
+
+def test_the_langevin_alpha_factor_is_declared_not_inferred():
+    """The corrector's alpha_i = 1 - beta_i is each SDE's declared langevin_alpha: the VP family's from its discrete
+    beta_i, None for the others; a VP subclass that declares none gets none (though it has discrete_beta), and any
+    SDE that declares one gets it (here alpha = 0: the corrector does not move)."""
+    from scoresde.sampling.correctors import LangevinCorrector
+    from scoresde.sde import VESDE, CosineVPSDE, FunctionSDE, OrnsteinUhlenbeck, SubVPSDE
+
+    x, t = torch.ones(4, 2, dtype=torch.float64), torch.full((4,), 0.5, dtype=torch.float64)
+    for sde in (VPSDE(), SubVPSDE(), CosineVPSDE()):
+        assert torch.equal(sde.langevin_alpha(t, 0.01, x), 1 - sde.discrete_beta(t, 0.01, x))
+    assert VESDE().langevin_alpha(t, 0.01, x) is None and OrnsteinUhlenbeck().langevin_alpha(t, 0.01, x) is None
+
+    class NoAlpha(VPSDE):
+        def langevin_alpha(self, t, dt, like):
+            return None
+
+    class Frozen(FunctionSDE):
+        def langevin_alpha(self, t, dt, like):
+            return torch.zeros(like.shape[0], dtype=like.dtype)
+
+    score = lambda y, t: -y  # noqa: E731
+    frozen = Frozen(lambda y, t: -y, lambda y, t: torch.ones(y.shape[0], dtype=y.dtype), "scalar", additive=True)
+
+    def corrected(sde, alpha_factor):
+        return LangevinCorrector(0.2, 1, alpha_factor).step(sde.reverse(score), x, t, 0.01, torch.Generator().manual_seed(1))
+
+    assert torch.equal(corrected(NoAlpha(), True), corrected(NoAlpha(), False))
+    assert not torch.equal(corrected(VPSDE(), True), corrected(VPSDE(), False))
+    assert torch.equal(corrected(frozen, True), x) and not torch.equal(corrected(frozen, False), x)

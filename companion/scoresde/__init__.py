@@ -6,6 +6,7 @@ The package is organised in layers; imports point down only::
     train       sampling   likelihood     <- workflows: compose the layers below (checkpoints: train's recipes)
     losses      solvers                   <- algorithms: one formula each
     hutchinson  sde        brownian       <- mathematical objects
+    noise       noise_schedules           <- an SDE's parts: noise structure, VP schedules
     data        nets       _checks        <- inputs, models, argument validation
     _progress                             <- the one progress bar (tqdm imported only when shown)
 

@@ -7,18 +7,9 @@ An Itô SDE for a state :math:`x_t` of any shape ``(batch, *event_shape)`` (``D`
            x_t = x_0 + \int_0^t f(x_s,s)\,\mathrm ds + \int_0^t G(x_s,s)\,\mathrm dW_s
            \qquad\text{(book: eq-sde, eq-ito-integral-form)}
 
-An :class:`SDE` gives the drift ``f(x, t)`` and the diffusion ``g(x, t)`` in one of four ``noise_type`` s:
-
-* ``"scalar"``: ``g`` has shape ``(batch,)``, :math:`G = gI`, :math:`G\,\mathrm dW = g\,\mathrm dW`;
-  noise shape ``(batch, *event)``.
-* ``"diagonal"``: ``g`` has shape ``(batch, *event)``, :math:`G\,\mathrm dW = g\odot\mathrm dW`;
-  noise shape ``(batch, *event)``.
-* ``"general"``: ``g`` is the matrix :math:`G` of shape ``(batch, D, m)``, :math:`G\,\mathrm dW` a
-  matrix product; noise shape ``(batch, m)``.
-* ``"none"``: no diffusion, an ODE (``g`` is never called).
-
-("scalar" is score_sde's meaning: one scalar :math:`g` per sample times an independent Brownian motion in
-every coordinate; torchsde's "scalar" is a single Brownian motion shared by all coordinates.)
+An :class:`SDE` gives the drift ``f(x, t)`` and the diffusion ``g(x, t)`` in one of four ``noise_type`` s,
+``"scalar"`` (:math:`G = gI`, ``g`` of shape ``(batch,)``), ``"diagonal"`` (``g`` shaped like ``x``), ``"general"``
+(the matrix :math:`G`, ``(batch, D, m)``) or ``"none"`` (an ODE); how each acts is :mod:`scoresde.noise`'s.
 Time ``t`` is passed as a tensor of shape ``(batch,)`` (a Python number or 0-d tensor is broadcast), so
 time-conditional score networks fit the same interface.
 
@@ -41,6 +32,7 @@ parametrisations, :class:`VPSDE`, :class:`SubVPSDE`, :class:`VESDE`; :class:`Fun
 from __future__ import annotations
 
 import abc
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, Literal
@@ -54,7 +46,6 @@ from ._checks import (
     check_choice,
     check_output_like,
     check_positive_float,
-    check_positive_int,
     check_real,
     check_same_shape_dtype,
     check_shape,
@@ -64,6 +55,7 @@ from ._checks import (
     draw_device,
 )
 from ._registry import Registry
+from .noise import NOISE_TYPES, NoiseStructure, noise_structure
 from .noise_schedules import CosineSchedule, LinearBeta, NoiseSchedule
 
 __all__ = [
@@ -85,7 +77,6 @@ __all__ = [
 ]
 
 NoiseType = Literal["scalar", "diagonal", "general", "none"]
-NOISE_TYPES: tuple[str, ...] = ("scalar", "diagonal", "general", "none")
 SDE_TYPES: tuple[str, ...] = ("ito", "stratonovich")
 
 ScoreFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -134,17 +125,21 @@ def _gaussian_logp(z: torch.Tensor, std: float) -> torch.Tensor:
 class SDE(abc.ABC):
     r"""An Itô (or Stratonovich) SDE :math:`\mathrm dx = f\,\mathrm dt + G\,\mathrm dW` (book: eq-sde).
 
-    Subclasses set the class attributes and implement :meth:`f` and :meth:`g`; where closed forms exist
-    they also implement :meth:`marginal_prob`, :meth:`prior_sample` and :meth:`div_sigma`.
+    Subclasses set the class attributes and implement :meth:`f` and :meth:`g`; where closed forms exist they also
+    implement :meth:`marginal_prob`, :attr:`prior_std` and :meth:`div_sigma`. How :math:`G` acts (shapes, products,
+    the check of ``g``) is the :attr:`noise` structure's, chosen once from :attr:`noise_type`.
 
     Attributes:
-        noise_type: ``"scalar"``, ``"diagonal"``, ``"general"`` or ``"none"`` (see the module docstring).
+        noise_type: ``"scalar"``, ``"diagonal"``, ``"general"`` or ``"none"`` (see :mod:`scoresde.noise`).
         sde_type: ``"ito"`` or ``"stratonovich"`` (how :math:`\int G\,\mathrm dW` is read).
         additive: ``True`` if :math:`G` does not depend on :math:`x` (then Itô = Stratonovich and
             :math:`\nabla\cdot\Sigma=0`).
         noise_dim: ``m``, the number of Brownian motions, for ``"general"`` noise (else ``None``).
         time_direction: ``+1`` for an SDE solved forward in time, ``-1`` for a reverse-time SDE
             (solved on a decreasing grid).
+        discrete_chain: the discrete chain that :meth:`discretize` and the ancestral predictor follow, declared
+            (not inferred from the class): ``"ddpm"`` (:meth:`VPSDE.discrete_beta`), ``"smld"``
+            (:meth:`VESDE.discrete_sigmas`) or ``None``.
         T: the final time of the forward process.
     """
 
@@ -153,14 +148,11 @@ class SDE(abc.ABC):
     additive: bool = False
     noise_dim: int | None = None
     time_direction: int = 1
-    #: the discrete chain that :meth:`discretize` and the ancestral predictor follow, declared (not inferred from
-    #: the class): ``"ddpm"`` (:meth:`VPSDE.discrete_beta`), ``"smld"`` (:meth:`VESDE.discrete_sigmas`) or ``None``
     discrete_chain: str | None = None
 
     def __init__(self, T: float = 1.0) -> None:
         self.T = check_positive_float(T, "T")
 
-    # ------------------------------------------------------------------ the interface
     @abc.abstractmethod
     def f(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         """The drift :math:`f(x, t)`, shaped like ``x`` (book: eq-sde)."""
@@ -169,109 +161,53 @@ class SDE(abc.ABC):
     def g(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         """The diffusion, shaped as ``noise_type`` says (book: eq-sde)."""
 
+    # ------------------------------------------------------------------ the noise structure's products
+    @functools.cached_property
+    def noise(self) -> NoiseStructure:
+        """The :class:`~scoresde.noise.NoiseStructure` of :attr:`noise_type` and :attr:`noise_dim`, chosen once."""
+        return noise_structure(self.noise_type, self.noise_dim)
+
     def noise_shape(self, x_shape: tuple[int, ...] | torch.Size) -> tuple[int, ...]:
         """The shape of a Brownian increment for a state of shape ``x_shape``."""
-        if self.noise_type == "general":
-            return (x_shape[0], int(self.noise_dim))  # type: ignore[arg-type]
-        return tuple(x_shape)
+        return self.noise.noise_shape(x_shape)
 
     def g_prod(self, x: torch.Tensor, t: torch.Tensor | float, dw: torch.Tensor) -> torch.Tensor:
-        r"""Apply the diffusion to a noise increment: :math:`G(x,t)\,\mathrm dw`, shaped like ``x``.
-
-        This is what the solvers call. ``dw`` has shape :meth:`noise_shape` ``(x.shape)``.
-        """
-        if self.noise_type == "none":
-            return torch.zeros_like(x)
-        return self.apply_g(x, self.g(x, t), dw)
+        r""":math:`G(x,t)\,\mathrm dw` shaped like ``x``, for ``dw`` of shape :meth:`noise_shape` ``(x.shape)``
+        (what the solvers call)."""
+        return self.apply_g(x, self.g(x, t), dw) if self.noise.diffusive else torch.zeros_like(x)
 
     def apply_g(self, x: torch.Tensor, g: torch.Tensor, dw: torch.Tensor) -> torch.Tensor:
         r""":math:`G\,\mathrm dw` for a diffusion value ``g`` already computed at ``x`` (checks its shape)."""
-        self._check_g(x, g)
-        if self.noise_type == "scalar":
-            return as_column(g, x) * dw
-        if self.noise_type == "diagonal":
-            return g * dw
-        return (g @ dw.unsqueeze(-1)).reshape(x.shape)
+        return self.noise.apply(x, self._checked_g(x, g), dw)
 
     def sigma_prod(self, x: torch.Tensor, t: torch.Tensor | float, v: torch.Tensor) -> torch.Tensor:
         r""":math:`\Sigma(x,t)\,v` with :math:`\Sigma = GG^\top`, shaped like ``x`` (``v`` is shaped like ``x``)."""
-        if self.noise_type == "none":
+        if not self.noise.diffusive:
             return torch.zeros_like(x)
-        g = self.g(x, t)
-        self._check_g(x, g)
-        if self.noise_type == "scalar":
-            return as_column(g.square(), x) * v
-        if self.noise_type == "diagonal":
-            return g.square() * v
-        gtv = (g.transpose(1, 2) @ v.reshape(x.shape[0], -1, 1))  # (batch, m, 1)
-        return (g @ gtv).reshape(x.shape)
+        return self.noise.sigma_apply(x, self._checked_g(x, self.g(x, t)), v)
 
     def sigma_matrix(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         r"""The matrix :math:`\Sigma = GG^\top` of each sample, shape ``(batch, D, D)``."""
-        batch, d = x.shape[0], x[0].numel()
-        if self.noise_type == "none":
-            return x.new_zeros(batch, d, d)
-        g = self.g(x, t)
-        self._check_g(x, g)
-        if self.noise_type == "scalar":
-            return g.square()[:, None, None] * torch.eye(d, dtype=x.dtype, device=x.device)
-        if self.noise_type == "diagonal":
-            return torch.diag_embed(g.reshape(batch, d).square())
-        return g @ g.transpose(1, 2)
+        if not self.noise.diffusive:
+            return x.new_zeros(x.shape[0], x[0].numel(), x[0].numel())
+        return self.noise.sigma_matrix(x, self._checked_g(x, self.g(x, t)))
 
     def div_sigma(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         r"""The row-wise divergence :math:`(\nabla\cdot\Sigma)_i = \sum_j \partial\Sigma_{ij}/\partial x_j`
-        (book: eq-reverse-sde-general), shaped like ``x``.
-
-        Zero for additive noise. Otherwise computed exactly by automatic differentiation: one backward pass
-        for ``"scalar"`` noise (:math:`\nabla\cdot(g^2I)=\nabla_x g^2`), ``D`` forward-mode passes for
-        ``"diagonal"`` and ``"general"`` noise (each gives :math:`\partial\Sigma/\partial x_j`).
-        Subclasses with a closed form override this method. Assumes that :math:`G` of one sample depends
-        only on that sample's state.
-        """
-        if self.additive or self.noise_type == "none":
+        (book: eq-reverse-sde-general), shaped like ``x``: zero for additive noise, else exact by automatic
+        differentiation (:meth:`scoresde.noise.NoiseStructure.div_sigma`); subclasses may give a closed form."""
+        if self.additive or not self.noise.diffusive:
             return torch.zeros_like(x)
         t = _time(t, x)
-        x = x.detach()
-        if self.noise_type == "scalar":
-            with torch.enable_grad():
-                xg = x.requires_grad_(True)
-                g2 = self.g(xg, t).square()
-                if not g2.requires_grad:
-                    return torch.zeros_like(x)
-                (grad,) = torch.autograd.grad(g2.sum(), xg)
-            return grad
-        batch, d = x.shape[0], x[0].numel()
-        general = self.noise_type == "general"
+        return self.noise.div_sigma(lambda y: self.g(y, t), x)
 
-        def sigma_flat(y: torch.Tensor) -> torch.Tensor:
-            g = self.g(y, t)
-            if general:
-                return g @ g.transpose(1, 2)  # (batch, D, D)
-            return g.reshape(batch, d).square()  # the diagonal of Sigma, (batch, D)
+    def _checked_g(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        return self.noise.check_g(x, g, type(self).__name__)
 
-        div = x.new_zeros(batch, d)
-        for j in range(d):
-            e = x.new_zeros(batch, d)
-            e[:, j] = 1.0
-            ds = torch.func.jvp(sigma_flat, (x,), (e.reshape(x.shape),))[1]
-            if general:
-                div += ds[:, :, j]
-            else:
-                div[:, j] = ds[:, j]
-        return div.reshape(x.shape)
-
-    # ------------------------------------------------------------------ optional closed forms
-    def marginal_prob(
-        self, x0: torch.Tensor, t: torch.Tensor | float
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        r"""Mean and standard deviation of the Gaussian transition law :math:`p_{0t}(x_t\mid x_0)`.
-
-        Returns ``(mean, std)``: ``mean`` shaped like ``x0``, ``std`` of shape ``(batch,)`` (isotropic).
-
-        Raises:
-            NotImplementedError: this SDE has no Gaussian closed form.
-        """
+    # ------------------------------------------------------------------ closed forms: marginal and prior
+    def marginal_prob(self, x0: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""Mean (shaped like ``x0``) and standard deviation (``(batch,)``, isotropic) of the Gaussian transition law
+        :math:`p_{0t}(x_t\mid x_0)`; ``NotImplementedError`` where this SDE has no Gaussian closed form."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form Gaussian marginal")
 
     @property
@@ -281,89 +217,49 @@ class SDE(abc.ABC):
         one number; :meth:`prior_sample` and :meth:`prior_logp` read it."""
         return None
 
-    def prior_sample(
-        self,
-        shape: tuple[int, ...] | torch.Size,
-        *,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype = torch.float32,
-        device: torch.device | str | None = None,
-    ) -> torch.Tensor:
-        r"""Draw from the prior :math:`\mathcal N(0, s^2I)` (:attr:`prior_std`), shape ``shape``.
-
-        Raises:
-            NotImplementedError: this SDE has no closed-form prior.
-        """
+    def prior_sample(self, shape: tuple[int, ...] | torch.Size, *, generator: torch.Generator | None = None,
+                     dtype: torch.dtype = torch.float32, device: torch.device | str | None = None) -> torch.Tensor:
+        r"""Draw from the prior :math:`\mathcal N(0, s^2I)` (:attr:`prior_std`), shape ``shape``
+        (``NotImplementedError`` without a closed-form prior)."""
         std = self._prior_std()
         device = draw_device(generator, device, dtype)
         shape = check_shape(shape, dtype=dtype, device=device)  # refused before allocation if it cannot fit
         return std * torch.randn(shape, generator=generator, dtype=dtype, device=device)
 
     def prior_logp(self, z: torch.Tensor) -> torch.Tensor:
-        """Log density of the prior at ``z`` (shape ``(batch, *event)``), summed over the event: ``(batch,)``.
-
-        Raises:
-            NotImplementedError: this SDE has no closed-form prior.
-        """
+        """Log density of the prior at ``z`` (shape ``(batch, *event)``), summed over the event: ``(batch,)``
+        (``NotImplementedError`` without a closed-form prior)."""
         std = self._prior_std()
         check_tensor(z, "z", min_dim=2)
         return _gaussian_logp(z, std)
 
     def _prior_std(self) -> float:
-        std = self.prior_std
-        if std is None:
+        if (std := self.prior_std) is None:
             raise NotImplementedError(f"{type(self).__name__} has no closed-form prior")
         return std
 
-    # ------------------------------------------------------------------ discrete chain
+    # ------------------------------------------------------------------ discrete chain and reverse time
     def discretize(self, x: torch.Tensor, t: torch.Tensor | float, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
-        r"""One step of size ``dt > 0`` as a discrete chain :math:`x_{i+1} = x_i + f_i + G_i z_i`,
-        :math:`z_i\sim\mathcal N(0,I)` (score_sde's ``SDE.discretize``).
-
-        Euler–Maruyama by default: :math:`f_i = f(x,t)\,\Delta t`, :math:`G_i = g(x,t)\sqrt{\Delta t}`
-        (book: eq-em); :class:`VPSDE` and :class:`VESDE` override it with the DDPM and SMLD chains.
-
-        Returns:
-            ``(f_i, G_i)``: ``f_i`` shaped like ``x``, ``G_i`` shaped as ``noise_type`` says (zeros of
-            ``x``'s shape for ``"none"``).
-        """
+        r"""One step of size ``dt > 0`` as a chain :math:`x_{i+1} = x_i + f_i + G_i z_i`, :math:`z_i\sim\mathcal N(0,I)`
+        (score_sde's ``SDE.discretize``): ``(f_i, G_i)``, by default Euler–Maruyama's :math:`f_i = f(x,t)\,\Delta t`,
+        :math:`G_i = g(x,t)\sqrt{\Delta t}` (book: eq-em; zeros of ``x``'s shape for ``"none"``); :class:`VPSDE`
+        and :class:`VESDE` override it with the DDPM and SMLD chains."""
         dt = check_positive_float(dt, "dt")
         check_time_between(t, 0.0, self.T)
         f = self.f(x, t) * dt
-        if self.noise_type == "none":
-            return f, torch.zeros_like(x)
-        return f, self.g(x, t) * math.sqrt(dt)
+        return f, self.g(x, t) * math.sqrt(dt) if self.noise.diffusive else torch.zeros_like(x)
 
-    # ------------------------------------------------------------------ reverse time
+    def langevin_alpha(self, t: torch.Tensor | float, dt: float, like: torch.Tensor) -> torch.Tensor | None:
+        r"""The factor :math:`\alpha_i = 1-\beta_i` (``(batch,)``) by which score_sde's Langevin corrector scales its
+        step on this SDE (``alpha_factor=True``), or ``None``: declared by the VP family, ``None`` here."""
+        return None
+
     def reverse(self, score_fn: ScoreFn, probability_flow: bool = False) -> ReverseSDE:
-        r"""The reverse-time SDE (or probability-flow ODE) driven by ``score_fn`` (book: eq-reverse-sde-general).
-
-        Args:
-            score_fn: :math:`s(x, t)\approx\nabla_x\log p_t(x)`, called with ``x`` of shape
-                ``(batch, *event)`` and ``t`` of shape ``(batch,)``; returns a tensor shaped like ``x``.
-            probability_flow: return the probability-flow ODE
-                :math:`\mathrm dx = [f-\tfrac12\nabla\cdot\Sigma-\tfrac12\Sigma s]\,\mathrm dt`
-                (book: eq-probability-flow) instead of the reverse SDE.
-
-        Returns:
-            A :class:`ReverseSDE` with ``time_direction = -1``: solve it on a decreasing grid, from ``T`` to 0.
-        """
+        r"""The reverse-time SDE driven by ``score_fn`` :math:`s(x, t)\approx\nabla_x\log p_t(x)` (called with ``x``
+        of shape ``(batch, *event)`` and ``t`` of shape ``(batch,)``) (book: eq-reverse-sde-general), or with
+        ``probability_flow`` the probability-flow ODE (book: eq-probability-flow): a :class:`ReverseSDE` with
+        ``time_direction = -1``, solved on a decreasing grid from ``T`` to 0."""
         return ReverseSDE(self, score_fn, probability_flow=probability_flow)
-
-    def _check_g(self, x: torch.Tensor, g: torch.Tensor) -> None:
-        if not isinstance(g, torch.Tensor):
-            raise TypeError(f"g must return a torch.Tensor, got {type(g).__name__}")
-        if self.noise_type == "scalar":
-            expected: tuple[int, ...] = (x.shape[0],)
-        elif self.noise_type == "diagonal":
-            expected = tuple(x.shape)
-        else:
-            expected = (x.shape[0], x[0].numel(), int(self.noise_dim))  # type: ignore[arg-type]
-        if tuple(g.shape) != expected:
-            raise ValueError(
-                f"{type(self).__name__}.g returned shape {tuple(g.shape)} for a state of shape "
-                f"{tuple(x.shape)}; noise_type {self.noise_type!r} needs {expected}"
-            )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(noise_type={self.noise_type!r}, T={self.T:g})"
@@ -394,8 +290,8 @@ class ReverseSDE(SDE):
         self.forward = forward
         self.score_fn = check_callable(score_fn, "score_fn")
         self.probability_flow = probability_flow
-        self.noise_type = "none" if probability_flow else forward.noise_type
-        self.noise_dim = forward.noise_dim
+        self.noise = noise_structure("none") if probability_flow else forward.noise
+        self.noise_type, self.noise_dim = self.noise.name, forward.noise_dim
         self.additive = forward.additive
 
     def score(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
@@ -409,7 +305,7 @@ class ReverseSDE(SDE):
         lam = 0.5 if self.probability_flow else 1.0
         fwd = self.forward
         correction = fwd.sigma_prod(x, t, self.score(x, t))
-        if not (fwd.additive or fwd.noise_type == "none"):
+        if not (fwd.additive or not fwd.noise.diffusive):
             correction = correction + fwd.div_sigma(x, t)
         return fwd.f(x, t) - lam * correction
 
@@ -424,7 +320,7 @@ class ReverseSDE(SDE):
         Needs additive scalar or diagonal noise (the chain has no :math:`\nabla\cdot\Sigma` term).
         """
         fwd = self.forward
-        if fwd.noise_type not in ("scalar", "diagonal") or not fwd.additive:
+        if not (fwd.noise.elementwise and fwd.additive):
             raise ValueError(f"discretize needs additive scalar or diagonal noise; {fwd!r} has "
                              f"{'additive' if fwd.additive else 'state-dependent'} {fwd.noise_type!r} noise")
         f, G = fwd.discretize(x, t, dt)
@@ -487,18 +383,13 @@ class FunctionSDE(SDE):
             raise ValueError(f"time_direction must be 1 or -1, got {time_direction!r}")
         self.time_direction = int(time_direction)
         self._f = check_callable(f, "f")
-        self.noise_type = check_choice(noise_type, "noise_type", NOISE_TYPES)
+        self.noise = noise_structure(noise_type, noise_dim)  # checks noise_type, and noise_dim against it
+        self.noise_type, self.noise_dim = self.noise.name, self.noise.noise_dim
         self.sde_type = check_choice(sde_type, "sde_type", SDE_TYPES)
-        if noise_type != "none":
+        if self.noise.diffusive:
             self._g = check_callable(g, "g")
-        if noise_type == "general":
-            if noise_dim is None:
-                raise ValueError("noise_type 'general' needs noise_dim (the number m of Brownian motions)")
-            self.noise_dim = check_positive_int(noise_dim, "noise_dim")
-        elif noise_dim is not None:
-            raise ValueError(f"noise_dim is only used with noise_type 'general', not {noise_type!r}")
         check_bool(additive, "additive")
-        self.additive = additive or noise_type == "none"
+        self.additive = additive or not self.noise.diffusive
         self._div_sigma = None if div_sigma is None else check_callable(div_sigma, "div_sigma")
 
     def f(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
@@ -507,7 +398,7 @@ class FunctionSDE(SDE):
 
     def g(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         """The wrapped diffusion, called with ``t`` of shape ``(batch,)``."""
-        if self.noise_type == "none":
+        if not self.noise.diffusive:
             raise ValueError("this SDE has no diffusion (noise_type 'none')")
         return self._g(x, _time(t, x))
 
@@ -690,6 +581,10 @@ class VPSDE(SDE):
         if bool((beta >= 1).any()):
             raise ValueError(f"dt = {dt:g} is too large: beta(t) * dt reaches {float(beta.max()):.3g} >= 1")
         return beta
+
+    def langevin_alpha(self, t: torch.Tensor | float, dt: float, like: torch.Tensor) -> torch.Tensor | None:
+        r""":math:`\alpha_i = 1-\beta_i` with :math:`\beta_i` of :meth:`discrete_beta` (the VP and sub-VP SDEs)."""
+        return 1 - self.discrete_beta(t, dt, like)
 
     def discretize(self, x: torch.Tensor, t: torch.Tensor | float, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
         r"""The DDPM chain :math:`x_{i+1} = \sqrt{1-\beta_i}\,x_i + \sqrt{\beta_i}\,z_i`:

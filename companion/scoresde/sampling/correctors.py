@@ -9,7 +9,8 @@ At a fixed time :math:`t`, ``n_steps`` Langevin steps (book: eq-langevin) with t
           \qquad\text{(book: eq-pc-snr)}
 
 score_sde multiplies :math:`\epsilon` by :math:`\alpha_i = 1-\beta_i` for the VP and sub-VP SDEs
-(``alpha_factor=True``; :math:`\beta_i` of :meth:`scoresde.sde.VPSDE.discrete_beta`).
+(``alpha_factor=True``; :math:`\beta_i` of :meth:`scoresde.sde.VPSDE.discrete_beta`), declared by each SDE's
+:meth:`~scoresde.sde.SDE.langevin_alpha`.
 """
 
 from __future__ import annotations
@@ -77,7 +78,6 @@ class LangevinCorrector(Corrector):
 
     def _alpha(self, sde: SDE, t: torch.Tensor, dt: float, x: torch.Tensor) -> torch.Tensor | None:
         r""":math:`\alpha_i = 1-\beta_i` (shape ``(batch,)``) for a VP or sub-VP SDE with ``alpha_factor``, else ``None``."""
-        discrete_beta = getattr(getattr(sde, "forward", None), "discrete_beta", None)  # the VP family's beta_i
-        if not self.alpha_factor or discrete_beta is None:
+        if not self.alpha_factor:
             return None
-        return 1 - discrete_beta(t, dt, x)
+        return sde.forward.langevin_alpha(t, dt, x)  # type: ignore[attr-defined]  # a ReverseSDE, see check_sde

@@ -56,7 +56,7 @@ class ReverseDiffusionPredictor(Solver, name="reverse_diffusion", calculus=("ito
     def check_sde(self, sde: SDE, x0: torch.Tensor, t0: torch.Tensor) -> None:
         """Needs a reverse-time SDE whose forward SDE has scalar or diagonal additive noise."""
         forward = _reverse_sde(sde, "reverse-diffusion").forward
-        if forward.noise_type not in ("scalar", "diagonal"):
+        if not forward.noise.elementwise:  # scalar or diagonal noise
             raise ValueError(f"the reverse-diffusion predictor needs scalar or diagonal noise, got "
                              f"{forward.noise_type!r}; use predictor 'euler'")
 
