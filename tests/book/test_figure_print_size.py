@@ -283,7 +283,7 @@ def test_the_check_fails_on_a_mutated_figure():
 
 # chapters whose figures are still being redrawn (issue 29, one commit per chapter); strict, so a chapter that
 # passes must leave this set, which the last of those commits empties
-PENDING = {"08_density_models", "09_few_step_samplers"}
+PENDING = {"09_few_step_samplers"}
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="issue 29: not yet redrawn"))
