@@ -281,13 +281,7 @@ def test_the_check_fails_on_a_mutated_figure():
     assert any("5 pt" in p for p in problems(figures(helper, "08")))
 
 
-# chapters whose figures are still being redrawn (issue 29, one commit per chapter); strict, so a chapter that
-# passes must leave this set, which the last of those commits empties
-PENDING = {"09_few_step_samplers"}
-
-
-@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="issue 29: not yet redrawn"))
-                                  if p.stem in PENDING else p for p in NOTEBOOKS], ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_figure_text_prints_at_8pt_or_more(path: Path):
     found = problems(figures(_load(path), path.name))
     assert not found, "figure text too small in print:\n" + "\n".join(found)
