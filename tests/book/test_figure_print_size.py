@@ -10,9 +10,10 @@ drawn at ``dpi`` pixels per inch is ``s * dpi / 72`` pixels tall, so it prints a
 
 i.e. ``s * dpi * TEXT_WIDTH_IN / W`` for a figure wider than the text. The smallest ``s`` of a figure is the
 book style's smallest default text size (tick labels and legends, ``font.size`` x their relative size)
-unless the cell that draws the figure, or a function of the notebook that the cell calls, sets a smaller
-``fontsize=`` / ``labelsize=`` / ``size=`` / rc font size; a named size such as ``"small"`` counts as the
-style's ``font.size`` times matplotlib's scale for it. A size the check cannot read (a variable) fails it.
+unless the cell that draws the figure, a function of the notebook that the cell calls, or an earlier cell for
+the whole session (``rcParams``, ``rc``) sets a smaller ``fontsize=`` / ``labelsize=`` / ``size=`` / rc font
+size; a named size such as ``"small"`` counts as the style's ``font.size`` times matplotlib's scale for it. A
+size the check cannot read (a variable) fails it.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ TEXT_CALLS = {
     "set_fontsize",
 }
 # dictionary keys and rcParams entries that are font sizes: {"size": 8}, "font.size", "xtick.labelsize", ...
+RC_CALL = re.compile(r"\brcParams\b|\brc\(")  # a statement that changes matplotlib's defaults for the session
 FONT_KEY = re.compile(r"^(?:size|fontsize|title_fontsize|labelsize|titlesize)$|^font\.size$"
                       r"|\.(?:labelsize|titlesize|fontsize|title_fontsize)$")
 
@@ -184,6 +186,8 @@ def _parse(source: str) -> ast.Module:
 def figures(nb: dict, name: str) -> list[Figure]:
     """Every PNG output of a notebook (read as JSON) with its width, dpi and smallest font size."""
     defined: dict[str, ast.FunctionDef] = {}  # the notebook's functions, as defined so far
+    rc_sizes: list[float] = []  # font sizes that an earlier cell set for the whole session (rcParams, rc)
+    rc_unread: list[str] = []
     out: list[Figure] = []
     for n, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "code":
@@ -192,6 +196,10 @@ def figures(nb: dict, name: str) -> list[Figure]:
         for node in tree.body:
             if isinstance(node, ast.FunctionDef):
                 defined[node.name] = node
+            elif not isinstance(node, (ast.ClassDef, ast.With)) and RC_CALL.search(ast.unparse(node)):
+                s, u = font_sizes(node)
+                rc_sizes += s
+                rc_unread += u
         pngs = [o["data"]["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
         if not pngs:
             continue
@@ -205,8 +213,8 @@ def figures(nb: dict, name: str) -> list[Figure]:
                     seen.add(node.id)
                     reached.append(defined[node.id])
                     todo.append(defined[node.id])
-        sizes: list[float] = [DEFAULT_MIN_PT]
-        unread: list[str] = []
+        sizes: list[float] = [DEFAULT_MIN_PT, *rc_sizes]
+        unread: list[str] = list(rc_unread)
         for part in reached:
             s, u = font_sizes(part)
             sizes += s
@@ -279,6 +287,11 @@ def test_the_check_fails_on_a_mutated_figure():
                                   "source": "def retitle(ax):\n    ax.set_title('t', fontsize=5)\n"})
     helper["cells"][cell + 1]["source"] = "".join(nb["cells"][cell]["source"]) + "\nretitle(ax)\n"
     assert any("5 pt" in p for p in problems(figures(helper, "08")))
+    # a smaller default font set for the whole session in an earlier cell applies to every later figure
+    session = copy.deepcopy(nb)
+    session["cells"].insert(1, {"cell_type": "code", "metadata": {}, "outputs": [],
+                                "source": 'plt.rcParams["font.size"] = 6\n'})
+    assert len(problems(figures(session, "08"))) == len(figures(session, "08"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
