@@ -17,7 +17,7 @@ from scoresde.checkpoints import CHECKPOINT_DIR
 from scoresde.cli import CH05_COMMANDS, load_score_model, main, make_sde
 from scoresde.data import eight_gaussians
 from scoresde.metrics import permutation_test
-from scoresde.sde import VESDE, SubVPSDE, VPSDE
+from scoresde.sde import VESDE, VPSDE, SubVPSDE
 from scoresde.train import load_checkpoint
 
 CHECKPOINTS = Path(cli.__file__).parent / "checkpoints"

@@ -3,7 +3,7 @@
 (a) every ``book: eq-…`` a docstring cites is an equation label of the book, and becomes a link in the built
 reference; (b) every public module has an entry, and every public function and class (its ``__all__``) an anchor
 on the reference page; (c) every function
-and class a chapter imports is linked from that chapter ("Code in this chapter", scripts/api_links.py).
+and class a chapter imports is linked from that chapter ("Code in this chapter", scripts/chapter_code_links.py).
 The built checks read ``_build/html`` (skipped before a build, required under ``SCORESDE_BOOK_BUILT=1``).
 """
 
@@ -15,7 +15,6 @@ import json
 import os
 import pkgutil
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -31,9 +30,9 @@ AUTOMODULE = re.compile(r"^\.\. automodule:: (\S+)(\n   :members:)?", re.M)
 # public modules without a reference entry, and why
 NOT_DOCUMENTED = {"scoresde.exercises.answers": "the self-checks' encoded answers (data, not an API)"}
 
-_spec = importlib.util.spec_from_file_location("scoresde_api_links", ROOT / "scripts" / "api_links.py")
-api_links = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(api_links)
+_spec = importlib.util.spec_from_file_location("scoresde_chapter_code_links", ROOT / "scripts" / "chapter_code_links.py")
+chapter_code_links = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(chapter_code_links)
 
 
 def cited_labels() -> dict[str, list[str]]:
@@ -85,10 +84,10 @@ def test_every_public_module_is_documented():
 
 
 def test_chapter_link_cells_are_current():
-    assert api_links.main(["--check"]) == 0
+    assert chapter_code_links.main(["--check"]) == 0
     nb = json.loads((ROOT / "notebooks" / "04_euler_maruyama.ipynb").read_text(encoding="utf-8"))
-    nb["cells"] = [c for c in nb["cells"] if api_links.TAG not in c["metadata"].get("tags", [])]
-    assert api_links.updated(nb) != nb                                             # a missing cell is noticed
+    nb["cells"] = [c for c in nb["cells"] if chapter_code_links.TAG not in c["metadata"].get("tags", [])]
+    assert chapter_code_links.updated(nb) != nb                                             # a missing cell is noticed
 
 
 def _is_code(obj) -> bool:
@@ -120,6 +119,6 @@ def test_reference_links_every_cited_equation_and_documents_every_public_name():
 def test_chapter_links_each_function_it_imports(chapter):
     html = _built(f"notebooks/{chapter}.html")
     nb = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text(encoding="utf-8"))
-    targets = api_links.imported_objects(nb)
+    targets = chapter_code_links.imported_objects(nb)
     assert targets, chapter
     assert [t for t in targets if f'api.html#{t}"' not in html] == []
