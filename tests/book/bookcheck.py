@@ -3,87 +3,141 @@
 A *source* is a book page (``book/*.md``) or one markdown cell of a notebook. The convention (CONTRIBUTING.md):
 prose stands in pairs of MyST containers ``lang-en`` then ``lang-zh``; outside them only language-neutral
 material may stand. :func:`parse` turns a source into a flat list of items that the tests inspect.
+
+The block structure (fences, colon fences and their directives, ``$$`` display math with or without a label,
+amsmath environments, front matter) is MyST's own: markdown-it-py with the plugins that myst-parser enables for
+the book's ``_config.yml`` (``parse.myst_enable_extensions``, ``myst_dmath_double_inline``), through myst-parser's
+``create_md_parser``. What is not a recognised block stays a source line, judged by :func:`neutral_line`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from myst_parser.config.main import MdParserConfig
+from myst_parser.parsers.mdit import create_md_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
-FENCE_OPEN = re.compile(r"^(?P<indent>\s*)(?P<fence>:{3,}|`{3,}|~{3,})\{?(?P<name>[^}\s]*)\}?\s*(?P<arg>.*)$")
-DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
-MATH_DIRECTIVE = re.compile(r"^(`{3,}|:{3,})\{math\}[^\n]*\n(?P<body>.*?)^\1\s*$", re.S | re.M)
 OPTION = re.compile(r"^\s*:[\w-]+:")
+#: the block tokens :func:`parse` turns into items (any other block is a run of source lines)
+BLOCKS = ("colon_fence", "fence", "math_block", "math_block_label", "amsmath")
+#: the display-math tokens of markdown-it (``$$ … $$`` alone, labelled, or inline with ``myst_dmath_double_inline``)
+MATH_TOKENS = ("math_block", "math_block_label", "amsmath", "math_inline_double")
 
 
 @dataclass
 class Item:
-    kind: str  # "en", "zh", "line", "math", "directive"
+    kind: str  # "en", "zh", "line", "math", "directive", "code"
     text: str
     line: int
     children: list["Item"] = field(default_factory=list)
 
 
-def _find_close(lines: list[str], start: int, fence: str) -> int:
-    """Index of the line closing the fence opened at ``start`` (same character, >= length)."""
-    ch = fence[0]
-    for j in range(start + 1, len(lines)):
-        s = lines[j].strip()
-        if s and set(s) == {ch} and len(s) >= len(fence):
-            return j
-    return len(lines)
+@functools.lru_cache(maxsize=1)
+def markdown_parser() -> MarkdownIt:
+    """The MyST parser the book is built with: its extensions and options are read from ``_config.yml``."""
+    parse_config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["parse"]
+    config = MdParserConfig(enable_extensions=set(parse_config["myst_enable_extensions"]),
+                            dmath_double_inline=bool(parse_config.get("myst_dmath_double_inline", False)))
+    return create_md_parser(config, RendererHTML)
+
+
+def _directive(token: Token) -> tuple[str, str]:
+    """(name, argument) of a fence's info string: ``{container} lang-en`` -> ("container", "lang-en");
+    a code fence's language is its name (``python`` -> ("python", ""))."""
+    name, _, arg = token.info.strip().partition(" ")
+    return name.removeprefix("{").removesuffix("}"), arg.strip()
+
+
+def _options_blanked(body: str) -> str:
+    """A directive's body with its leading option lines (``:label: ex-x``) blanked, the line count kept."""
+    lines = body.split("\n")
+    k = 0
+    while k < len(lines) and OPTION.match(lines[k]):
+        lines[k] = ""
+        k += 1
+    return "\n".join(lines)
+
+
+def _span(token: Token, n_lines: int) -> tuple[int, int]:
+    """The source lines ``[start, end)`` of a block token (amsmath's map ends a line early: count its content)."""
+    assert token.map is not None
+    start, end = token.map
+    if token.type == "amsmath":
+        end = max(end, start + token.content.count("\n") + 1)
+    return start, min(end, n_lines)
+
+
+def _is_directive(token: Token, name: str) -> bool:
+    """A fence whose body is prose (its own pairs): every named colon fence, and the exercise, solution and proof
+    directives written with backticks; other backtick fences are code (language-neutral)."""
+    return bool(name) and token.type == "colon_fence" or name in ("exercise", "solution") or name.startswith("prf:")
+
+
+def _item(token: Token, lines: list[str], start: int, end: int, offset: int) -> Item:
+    line = offset + start + 1
+    if token.type not in ("fence", "colon_fence"):
+        return Item("math", "\n".join(lines[start:end]), line)  # display math: language-neutral, may carry a label
+    name, arg = _directive(token)
+    body = token.content.removesuffix("\n")
+    if name == "container" and arg in ("lang-en", "lang-zh"):
+        return Item(arg[-2:], body, line)
+    if name == "math":
+        return Item("math", body, line)
+    if _is_directive(token, name):
+        return Item("directive", name, line, parse(_options_blanked(body), offset + start + 1))
+    return Item("code", body, line)  # code blocks are language-neutral
 
 
 def parse(text: str, offset: int = 0) -> list[Item]:
-    """Split a markdown source into items: language containers, directives, display math and lines."""
+    """Split a markdown source into items: language containers, directives (their bodies parsed the same way),
+    display math, code, and each remaining source line. ``offset``: the line number of ``text``'s first line - 1."""
     lines = text.split("\n")
+    blocks = [t for t in markdown_parser().parse(text) if t.type in BLOCKS and t.map is not None]
     items: list[Item] = []
     i = 0
-    while i < len(lines):
-        line = lines[i]
-        m = FENCE_OPEN.match(line)
-        if m and (m.group("fence")[0] == ":" and m.group("name") or m.group("fence")[0] in "`~"):
-            fence, name, arg = m.group("fence"), m.group("name"), m.group("arg").strip()
-            end = _find_close(lines, i, fence)
-            body = "\n".join(lines[i + 1 : end])
-            if name == "container" and arg in ("lang-en", "lang-zh"):
-                items.append(Item(arg[-2:], body, offset + i + 1))
-            elif name == "math":
-                items.append(Item("math", body, offset + i + 1))
-            elif fence[0] == ":" or name in ("exercise", "solution") or name.startswith("prf:"):
-                # a directive: its body follows the same rules, minus its option lines
-                inner = "\n".join("" if OPTION.match(b) else b for b in lines[i + 1 : end])
-                items.append(Item("directive", name, offset + i + 1, parse(inner, offset + i + 1)))
-            else:
-                items.append(Item("code", body, offset + i + 1))  # code blocks are language-neutral
-            i = end + 1
-            continue
-        if line.strip().startswith("$$"):
-            # display math outside containers (language-neutral, may carry a label)
-            j = i
-            joined = line.strip()
-            while joined.count("$$") < 2 and j + 1 < len(lines):
-                j += 1
-                joined += "\n" + lines[j]
-            items.append(Item("math", joined, offset + i + 1))
-            i = j + 1
-            continue
-        items.append(Item("line", line, offset + i + 1))
-        i += 1
+    for token in blocks:
+        start, end = _span(token, len(lines))
+        if start < i:
+            continue  # inside a block already taken (a fence cannot hold another in markdown-it's stream)
+        items.extend(Item("line", lines[j], offset + j + 1) for j in range(i, start))
+        items.append(_item(token, lines, start, end, offset))
+        i = end
+    items.extend(Item("line", lines[j], offset + j + 1) for j in range(i, len(lines)))
     return items
 
 
+def _math_tokens(tokens: list[Token]) -> Iterator[str]:
+    """The display math of a token stream, descending into inline children and directive bodies."""
+    for token in tokens:
+        if token.type in MATH_TOKENS:
+            yield token.content
+        elif token.type in ("fence", "colon_fence"):
+            name, _ = _directive(token)
+            if name == "math":
+                yield _options_blanked(token.content)
+            elif _is_directive(token, name) or name == "container":
+                yield from _math_tokens(markdown_parser().parse(token.content))
+        elif token.children:
+            yield from _math_tokens(token.children)
+
+
 def display_math(text: str) -> set[str]:
-    """The set of display-math blocks in a container body, whitespace removed."""
-    blocks = [m.group(1) for m in DISPLAY_MATH.finditer(text)]
-    blocks += [m.group("body") for m in MATH_DIRECTIVE.finditer(text)]
-    return {re.sub(r"\s+", "", b) for b in blocks}
+    """The set of display-math blocks in a container body, whitespace removed: ``$$ … $$`` (alone on its lines,
+    labelled, or inline), ``{math}`` directives (their options left out) and amsmath environments."""
+    return {re.sub(r"\s+", "", block) for block in _math_tokens(markdown_parser().parse(text))}
 
 
 def _words(s: str) -> tuple[bool, bool]:
@@ -161,15 +215,21 @@ def notebooks() -> list[Path]:
     return sorted(p for p in (ROOT / "notebooks").glob("*.ipynb"))
 
 
+def _without_front_matter(text: str) -> str:
+    """``text`` with its YAML front matter (markdown-it's ``front_matter`` token) blanked, line numbers kept."""
+    tokens = markdown_parser().parse(text)
+    if not tokens or tokens[0].type != "front_matter" or tokens[0].map is None:
+        return text
+    lines = text.split("\n")
+    end = tokens[0].map[1]
+    return "\n" * end + "\n".join(lines[end:])
+
+
 def sources() -> list[tuple[str, str]]:
     """(where, markdown text) for every book page and every notebook markdown cell."""
     out: list[tuple[str, str]] = []
     for page in book_pages():
-        text = page.read_text(encoding="utf-8")
-        if text.startswith("---"):
-            end = text.find("\n---", 3)
-            text = "\n" * text[: end + 4].count("\n") + text[end + 4 :]
-        out.append((str(page.relative_to(ROOT)), text))
+        out.append((str(page.relative_to(ROOT)), _without_front_matter(page.read_text(encoding="utf-8"))))
     for nb_path in notebooks():
         nb = json.loads(nb_path.read_text(encoding="utf-8"))
         for n, cell in enumerate(nb["cells"]):

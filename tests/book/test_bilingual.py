@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .bookcheck import CJK, parse, sources, violations
+from .bookcheck import CJK, display_math, parse, sources, violations
 
 SOURCES = sources()
 
@@ -68,3 +68,32 @@ def test_checker_descends_into_directives():
     assert any("outside a language pair" in p for p in violations(parse(text), "x"))
     ok = "::::{exercise}\n:label: ex-x\n\n" + GOOD.split("\n", 2)[2] + "::::\n"
     assert not violations(parse(ok), "x")
+
+
+def test_display_math_is_read_as_myst_parses_it():
+    """``$$`` alone, labelled or inline (myst_dmath_double_inline), ``{math}`` with its options left out, and amsmath
+    environments are display math; ``$$`` inside a code block is not."""
+    text = ("$$ a $$\n\n$$ b $$ (eq-b)\n\nInline $$c$$ too.\n\n```{math}\n:label: eq-d\nd\n```\n\n"
+            "\\begin{align}\ne\n\\end{align}\n\n```python\nprint('$$ f $$')\n```\n")
+    assert display_math(text) == {"a", "b", "c", "d", "\\begin{align}e\\end{align}"}
+
+
+@pytest.mark.parametrize(
+    "en_math, zh_math",
+    [("$$ a = b $$", "$$ a = c $$"),
+     ("\\begin{align}\na &= b\n\\end{align}", "\\begin{align}\na &= c\n\\end{align}"),
+     ("So $$a = b$$ holds.", "所以 $$a = c$$ 成立。"),
+     ("```{math}\n:label: eq-m\na = b\n```", "```{math}\na = c\n```")],
+)
+def test_checker_compares_every_kind_of_display_math(en_math, zh_math):
+    page = f":::{{container}} lang-en\nEnglish words here.\n{en_math}\n:::\n\n:::{{container}} lang-zh\n中文。\n{zh_math}\n:::\n"
+    assert any("display math differs" in p for p in violations(parse(page), "x"))
+    same = page.replace(zh_math, en_math.replace(":label: eq-m\n", ""))
+    assert not violations(parse(same), "x")
+
+
+def test_code_in_a_list_is_neutral_but_prose_in_it_is_not():
+    code = GOOD + "\n- Step · 步驟\n  ```python\n  x = 1  # an English comment in code\n  ```\n"
+    assert not violations(parse(code), "x")
+    prose = code + "- an English item without its twin\n"
+    assert any("outside a language pair" in p for p in violations(parse(prose), "x"))
