@@ -344,7 +344,7 @@ def test_draw_leaves_matplotlib_as_it_found_it(tmp_path):
     assert {k: v for k, v in matplotlib.rcParams.items() if rc.get(k) != v} == {}
 
 
-def test_the_auto_path_table_is_read_only():
+def test_the_auto_path_table_is_read_only() -> None:
     from scoresde.losses import SSM_AUTO_METHOD, ssm_method_for
 
     with pytest.raises(TypeError):

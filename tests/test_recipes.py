@@ -299,12 +299,12 @@ def test_numbers_are_written_as_the_commands_wrote_them():
     assert _number(1.5e-7) == "1.5e-7" and _number(-3e-3) == "-3e-3" and _number(123456.0) == "123456.0"
 
 
-def test_bad_recipes_are_refused():
+def test_bad_recipes_are_refused() -> None:
     ok = RECIPES["ch05_vp_dsm"]
     with pytest.raises(ValueError, match="command must be"):
         dataclasses.replace(ok, command="sample")
     with pytest.raises(TypeError, match="TrainConfig"):
-        dataclasses.replace(ok, config={"steps": 3})
+        dataclasses.replace(ok, config={"steps": 3})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="sets only"):  # the command line has no --optimizer: it would be lost
         dataclasses.replace(ok, config=dataclasses.replace(ok.config, optimizer="sgd"))
     with pytest.raises(ValueError, match="sets only"):

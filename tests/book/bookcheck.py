@@ -13,13 +13,16 @@ the book's ``_config.yml`` (``parse.myst_enable_extensions``, ``myst_dmath_doubl
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
@@ -35,6 +38,19 @@ OPTION = re.compile(r"^\s*:[\w-]+:")
 BLOCKS = ("colon_fence", "fence", "math_block", "math_block_label", "amsmath")
 #: the display-math tokens of markdown-it (``$$ … $$`` alone, labelled, or inline with ``myst_dmath_double_inline``)
 MATH_TOKENS = ("math_block", "math_block_label", "amsmath", "math_inline_double")
+
+
+def load_module(name: str, path: Path, *, register: bool = False) -> ModuleType:
+    """Import a file that no package holds (a Sphinx extension in ``_ext``, a script) as module ``name``;
+    ``register``: also put it in ``sys.modules`` (a module whose dataclasses look themselves up there)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    if register:
+        sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @dataclass

@@ -21,7 +21,7 @@ import pytest
 
 import scoresde
 
-from .bookcheck import ROOT
+from .bookcheck import ROOT, load_module
 
 HTML = Path(os.environ.get("SCORESDE_HTML", ROOT / "_build" / "html"))
 CITED = re.compile(r"book: (eq-[A-Za-z0-9_-]*[A-Za-z0-9])")
@@ -30,9 +30,7 @@ AUTOMODULE = re.compile(r"^\.\. automodule:: (\S+)(\n   :members:)?", re.M)
 # public modules without a reference entry, and why
 NOT_DOCUMENTED = {"scoresde.exercises.answers": "the self-checks' encoded answers (data, not an API)"}
 
-_spec = importlib.util.spec_from_file_location("scoresde_chapter_code_links", ROOT / "scripts" / "chapter_code_links.py")
-chapter_code_links = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(chapter_code_links)
+chapter_code_links = load_module("scoresde_chapter_code_links", ROOT / "scripts" / "chapter_code_links.py")
 
 
 def cited_labels() -> dict[str, list[str]]:

@@ -6,20 +6,17 @@ Each check was run against the transform with its step removed (a no-op ``join_b
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 
-from docutils import nodes
-from docutils.core import publish_doctree
+from docutils import nodes  # type: ignore[import-untyped]
+from docutils.core import publish_doctree  # type: ignore[import-untyped]
 
-from .bookcheck import ROOT
+from .bookcheck import ROOT, load_module
 
 CJK_SPACE = __import__("re").compile(r"[\u4e00-\u9fff]\s+[\u4e00-\u9fff]")
 
 sys.path.insert(0, str(ROOT / "_ext"))
-_spec = importlib.util.spec_from_file_location("scoresde_cjk_typeset_ext", ROOT / "_ext" / "cjk_typeset.py")
-ext = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ext)
+ext = load_module("scoresde_cjk_typeset_ext", ROOT / "_ext" / "cjk_typeset.py")
 
 
 def doctree(source: str) -> nodes.document:
