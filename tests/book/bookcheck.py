@@ -156,10 +156,31 @@ def display_math(text: str) -> set[str]:
     return {re.sub(r"\s+", "", block) for block in _math_tokens(markdown_parser().parse(text))}
 
 
+#: inline tokens whose text is not prose: code, math, MyST roles (``{term}`score <s>```), raw HTML
+NOT_PROSE = ("code_inline", "math_inline", "math_inline_double", "myst_role", "html_inline", "image")
+
+
+def prose_text(line: str) -> str:
+    """The words a reader reads in one line of markdown, from markdown-it's inline tokens: text and link texts;
+    code, math, roles, HTML, images and link targets left out (so are the URLs of autolinks and bare links)."""
+    out: list[str] = []
+    in_url = False
+    for token in markdown_parser().parseInline(line)[0].children or []:
+        if token.type == "link_open":
+            in_url = token.markup in ("autolink", "linkify")
+        elif token.type == "link_close":
+            in_url = False
+        elif token.type == "text" and not in_url:
+            out.append(token.content)
+        elif token.type not in NOT_PROSE:
+            out.append(" ")
+    return "".join(out)
+
+
 def _words(s: str) -> tuple[bool, bool]:
     """(has Chinese, has English words) of a line, ignoring math, code, roles and link targets."""
-    stripped = re.sub(r"\$[^$]*\$|`[^`]*`|\{[^}]*\}|<[^>]+>|\]\([^)]*\)", "", s)
-    return bool(CJK.search(stripped)), bool(LATIN_WORD.search(stripped))
+    text = prose_text(s)
+    return bool(CJK.search(text)), bool(LATIN_WORD.search(text))
 
 
 def neutral_line(line: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .bookcheck import CJK, display_math, parse, sources, violations
+from .bookcheck import CJK, display_math, neutral_line, parse, sources, violations
 
 SOURCES = sources()
 
@@ -97,3 +97,17 @@ def test_code_in_a_list_is_neutral_but_prose_in_it_is_not():
     assert not violations(parse(code), "x")
     prose = code + "- an English item without its twin\n"
     assert any("outside a language pair" in p for p in violations(parse(prose), "x"))
+
+
+@pytest.mark.parametrize(
+    "line, neutral",
+    [("## 3. Training · 訓練", True),                                 # words in both languages
+     ("$$ x $$ · `code` {eq}`eq-x` 1.5", True),                     # no prose word outside math, code, roles
+     ("[Chapter 2 · 第二章](02_training_ssm.ipynb)", True),          # a link's text is read, its target is not
+     ("[第二章](02_training_ssm.ipynb)", False),                     # Chinese only: its target is no English
+     ("參見 {cite:t}`song2021score` 與 `score_fn`。", False),         # roles and code are not English words
+     ("參見 https://example.org/score 與 <https://x.org>。", False),  # nor are bare or angle-bracket URLs
+     ("See ``a`b`` and $\\$5$ here", False)],                         # a double-backtick code span, English only
+)
+def test_neutral_lines_read_inline_markdown(line, neutral):
+    assert neutral_line(line) is neutral
