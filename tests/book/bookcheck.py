@@ -55,7 +55,7 @@ def load_module(name: str, path: Path, *, register: bool = False) -> ModuleType:
 
 @dataclass
 class Item:
-    kind: str  # "en", "zh", "line", "math", "directive", "code"
+    kind: str  # "en", "zh", "line", "markup", "math", "directive", "code"
     text: str
     line: int
     children: list["Item"] = field(default_factory=list)
@@ -117,21 +117,50 @@ def _item(token: Token, lines: list[str], start: int, end: int, offset: int) -> 
     return Item("code", body, line)  # code blocks are language-neutral
 
 
+def _markup_lines(tokens: list[Token]) -> set[int]:
+    """The source lines that are MyST markup, not prose: targets ``(label)=``, ``%`` comments, HTML comments,
+    a table's separator row, and paragraphs that hold only images."""
+    out: set[int] = set()
+    for k, token in enumerate(tokens):
+        if token.map is None:
+            continue
+        start, end = token.map
+        if token.type in ("myst_target", "myst_line_comment", "front_matter") or (
+                token.type == "html_block" and token.content.lstrip().startswith("<!--")):
+            out.update(range(start, end))
+        elif token.type == "table_open":
+            out.add(start + 1)  # the |---|---| row under the header
+        elif token.type == "paragraph_open":
+            children = tokens[k + 1].children or []
+            if any(c.type == "image" for c in children) and all(
+                    c.type in ("image", "softbreak") or c.type == "text" and not c.content.strip() for c in children):
+                out.update(range(start, end))
+    return out
+
+
 def parse(text: str, offset: int = 0) -> list[Item]:
     """Split a markdown source into items: language containers, directives (their bodies parsed the same way),
-    display math, code, and each remaining source line. ``offset``: the line number of ``text``'s first line - 1."""
+    display math, code, MyST markup lines, and each remaining source line. ``offset``: the line number of
+    ``text``'s first line - 1."""
     lines = text.split("\n")
-    blocks = [t for t in markdown_parser().parse(text) if t.type in BLOCKS and t.map is not None]
+    tokens = markdown_parser().parse(text)
+    markup = _markup_lines(tokens)
+
+    def source_lines(a: int, b: int) -> list[Item]:
+        return [Item("markup" if j in markup else "line", lines[j], offset + j + 1) for j in range(a, b)]
+
     items: list[Item] = []
     i = 0
-    for token in blocks:
+    for token in tokens:
+        if token.type not in BLOCKS or token.map is None:
+            continue
         start, end = _span(token, len(lines))
         if start < i:
             continue  # inside a block already taken (a fence cannot hold another in markdown-it's stream)
-        items.extend(Item("line", lines[j], offset + j + 1) for j in range(i, start))
+        items.extend(source_lines(i, start))
         items.append(_item(token, lines, start, end, offset))
         i = end
-    items.extend(Item("line", lines[j], offset + j + 1) for j in range(i, len(lines)))
+    items.extend(source_lines(i, len(lines)))
     return items
 
 
@@ -184,20 +213,12 @@ def _words(s: str) -> tuple[bool, bool]:
 
 
 def neutral_line(line: str) -> bool:
-    """True for a line that may stand outside a language pair.
-
-    Blank lines, MyST targets/comments, fences and options, images, and any line whose words are in both
-    languages (headings and table rows included) or in neither (symbols, numbers).
-    """
-    s = line.strip()
-    if not s or s.startswith(("%", "<!--", "-->", ":::", "```")) or OPTION.match(s):
-        return True
-    if re.fullmatch(r"\([\w:.-]+\)=", s) or s.startswith("!["):
-        return True
-    if re.fullmatch(r"\|?[\s:|-]+\|?", s):
-        return True  # table separator row
-    has_cjk, has_latin = _words(s)
-    return has_cjk == has_latin
+    """True for a line of prose that may stand outside a language pair: a blank line, or one whose words
+    (:func:`prose_text`) are in both languages (headings and table rows included) or in neither (symbols,
+    numbers). MyST markup (targets, comments, a table's separator row, images) is an item of its own kind,
+    ``markup``, and fences, math and directive options never reach this test."""
+    has_cjk, has_latin = _words(line)
+    return not line.strip() or has_cjk == has_latin
 
 
 def violations(items: list[Item], where: str) -> list[str]:

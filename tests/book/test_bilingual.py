@@ -111,3 +111,16 @@ def test_code_in_a_list_is_neutral_but_prose_in_it_is_not():
 )
 def test_neutral_lines_read_inline_markdown(line, neutral):
     assert neutral_line(line) is neutral
+
+
+def test_myst_markup_is_neutral_and_only_markup():
+    """Targets, ``%`` comments, HTML comments, images and a table's separator row may stand outside a pair
+    (markdown-it tells them apart); an English line that only looks like one is prose."""
+    markup = ("(sec-intro)=\n% an English note to authors\n<!-- an English HTML comment -->\n\n"
+              "![a figure of the score field](fig.png)\n\n| Step · 步驟 | Value · 值 |\n|:---|---:|\n| 1 | 2 |\n")
+    items = parse(GOOD + "\n" + markup)
+    assert not violations(items, "x")
+    assert sum(it.kind == "markup" for it in items) == 5
+    for prose in ("(sec-intro)= followed by English words\n", "See ![the figure](fig.png) above\n",
+                  "Some English prose\n|:---|---:|\n"):
+        assert any("outside a language pair" in p for p in violations(parse(GOOD + "\n" + prose), "x")), prose
