@@ -189,12 +189,10 @@ def display_math(text: str) -> set[str]:
 NOT_PROSE = ("code_inline", "math_inline", "math_inline_double", "myst_role", "html_inline", "image")
 
 
-def prose_text(line: str) -> str:
-    """The words a reader reads in one line of markdown, from markdown-it's inline tokens: text and link texts;
-    code, math, roles, HTML, images and link targets left out (so are the URLs of autolinks and bare links)."""
+def _inline_prose(children: list[Token]) -> str:
     out: list[str] = []
     in_url = False
-    for token in markdown_parser().parseInline(line)[0].children or []:
+    for token in children:
         if token.type == "link_open":
             in_url = token.markup in ("autolink", "linkify")
         elif token.type == "link_close":
@@ -204,6 +202,25 @@ def prose_text(line: str) -> str:
         elif token.type not in NOT_PROSE:
             out.append(" ")
     return "".join(out)
+
+
+def prose_text(line: str) -> str:
+    """The words a reader reads in one line of markdown, from markdown-it's inline tokens: text and link texts;
+    code, math, roles, HTML, images and link targets left out (so are the URLs of autolinks and bare links)."""
+    return _inline_prose(markdown_parser().parseInline(line)[0].children or [])
+
+
+def prose(text: str) -> str:
+    """The words of a markdown text (a container's body), one inline run a line: :func:`prose_text`'s rules, and
+    code blocks, display math and directive options left out; nested directives are read too."""
+    runs: list[str] = []
+    for token in markdown_parser().parse(text):
+        if token.type == "inline":
+            runs.append(_inline_prose(token.children or []))
+        elif token.type in ("fence", "colon_fence") and (_is_directive(token, _directive(token)[0])
+                                                      or _directive(token)[0] == "container"):
+            runs.append(prose(_options_blanked(token.content)))
+    return "\n".join(runs)
 
 
 def _words(s: str) -> tuple[bool, bool]:
@@ -238,14 +255,15 @@ def violations(items: list[Item], where: str) -> list[str]:
                         f"{where}:{it.line}: display math differs between languages: "
                         f"only English {sorted(en_math - zh_math)}, only Chinese {sorted(zh_math - en_math)}"
                     )
-            if CJK.search(re.sub(r"`[^`]*`|\{[^}]*\}`[^`]*`", "", it.text)) and not LATIN_WORD.search(it.text):
+            words = prose(it.text)
+            if CJK.search(words) and not LATIN_WORD.search(words):
                 out.append(f"{where}:{it.line}: lang-en block has no English")
-            if not LATIN_WORD.search(it.text):
+            if not LATIN_WORD.search(words):
                 out.append(f"{where}:{it.line}: lang-en block has no English words")
         elif it.kind == "zh":
             if prev is None or prev.kind != "en":
                 out.append(f"{where}:{it.line}: 繁體中文 block without an English block right before it")
-            if not CJK.search(it.text):
+            if not CJK.search(prose(it.text)):
                 out.append(f"{where}:{it.line}: lang-zh block has no Chinese characters")
         elif it.kind == "line" and not neutral_line(it.text):
             out.append(f"{where}:{it.line}: prose outside a language pair: {it.text.strip()[:70]!r}")

@@ -124,3 +124,11 @@ def test_myst_markup_is_neutral_and_only_markup():
     for prose in ("(sec-intro)= followed by English words\n", "See ![the figure](fig.png) above\n",
                   "Some English prose\n|:---|---:|\n"):
         assert any("outside a language pair" in p for p in violations(parse(GOOD + "\n" + prose), "x")), prose
+
+
+def test_language_blocks_are_judged_by_their_prose():
+    """Words inside code, math or roles do not make a block English or Chinese."""
+    en = GOOD.replace("The score is $\\nabla \\log p$:", "分數 `score_fn` 是 $\\nabla \\log p$ {eq}`eq-score`：")
+    assert any("lang-en block has no English" in p for p in violations(parse(en), "x"))
+    zh = GOOD.replace("分數是 $\\nabla \\log p$：", "$\\text{分數} = \\nabla \\log p$ `score` (1)")
+    assert any("lang-zh block has no Chinese" in p for p in violations(parse(zh), "x"))
