@@ -189,37 +189,44 @@ def display_math(text: str) -> set[str]:
 NOT_PROSE = ("code_inline", "math_inline", "math_inline_double", "myst_role", "html_inline", "image")
 
 
-def _inline_prose(children: list[Token]) -> str:
+def _inline_prose(children: list[Token], hidden: str) -> str:
+    """The text of inline tokens: text and link texts as written, line breaks as ``\\n``, emphasis marks and link
+    targets dropped, and code, math, roles, HTML, images and URLs replaced by ``hidden``."""
     out: list[str] = []
     in_url = False
     for token in children:
         if token.type == "link_open":
             in_url = token.markup in ("autolink", "linkify")
+            out.append(hidden if in_url else "")
         elif token.type == "link_close":
             in_url = False
         elif token.type == "text" and not in_url:
             out.append(token.content)
-        elif token.type not in NOT_PROSE:
-            out.append(" ")
+        elif token.type in NOT_PROSE:
+            out.append(hidden)
+        elif token.type in ("softbreak", "hardbreak"):
+            out.append("\n")
     return "".join(out)
 
 
-def prose_text(line: str) -> str:
+def prose_text(line: str, hidden: str = "") -> str:
     """The words a reader reads in one line of markdown, from markdown-it's inline tokens: text and link texts;
-    code, math, roles, HTML, images and link targets left out (so are the URLs of autolinks and bare links)."""
-    return _inline_prose(markdown_parser().parseInline(line)[0].children or [])
+    code, math, roles, HTML, images and link targets left out (so are the URLs of autolinks and bare links), or
+    each replaced by ``hidden``."""
+    return _inline_prose(markdown_parser().parseInline(line)[0].children or [], hidden)
 
 
-def prose(text: str) -> str:
-    """The words of a markdown text (a container's body), one inline run a line: :func:`prose_text`'s rules, and
-    code blocks, display math and directive options left out; nested directives are read too."""
+def prose(text: str, hidden: str = "") -> str:
+    """The words of a markdown text (a container's body, a chunk of Chinese prose), one inline run (a paragraph,
+    heading, list item or table cell) a line, by :func:`prose_text`'s rules; code blocks, display math and
+    directive options are left out, nested directives read too."""
     runs: list[str] = []
     for token in markdown_parser().parse(text):
         if token.type == "inline":
-            runs.append(_inline_prose(token.children or []))
+            runs.append(_inline_prose(token.children or [], hidden))
         elif token.type in ("fence", "colon_fence") and (_is_directive(token, _directive(token)[0])
                                                       or _directive(token)[0] == "container"):
-            runs.append(prose(_options_blanked(token.content)))
+            runs.append(prose(_options_blanked(token.content), hidden))
     return "\n".join(runs)
 
 
