@@ -179,6 +179,51 @@ def _math_tokens(tokens: list[Token]) -> Iterator[str]:
             yield from _math_tokens(token.children)
 
 
+def code_blocks(text: str, language: str) -> list[str]:
+    """The bodies of the fenced code blocks in ``language`` (```` ```python ````), in order, as markdown-it reads
+    them (also inside lists, containers and directives)."""
+    out: list[str] = []
+
+    def walk(tokens: list[Token]) -> None:
+        for token in tokens:
+            if token.type in ("fence", "colon_fence"):
+                name, _ = _directive(token)
+                if name == language and token.type == "fence" and not token.info.startswith("{"):
+                    out.append(token.content)
+                elif _is_directive(token, name) or name == "container":
+                    walk(markdown_parser().parse(token.content))
+
+    walk(markdown_parser().parse(text))
+    return out
+
+
+def equation_labels(text: str, *, targets: bool = True) -> list[str]:
+    """The equation labels a markdown source defines, in order: ``$$ … $$ (eq-x)``, a ``{math}`` directive's
+    ``:label: eq-x`` and (with ``targets``) a MyST target ``(eq-x)=``, also inside directives and containers."""
+    out: list[str] = []
+
+    def walk(tokens: list[Token]) -> None:
+        for token in tokens:
+            if token.type == "math_block_label":
+                out.append(token.info)
+            elif token.type == "myst_target" and targets and token.content.startswith("eq-"):
+                out.append(token.content)
+            elif token.type in ("fence", "colon_fence"):
+                name, _ = _directive(token)
+                if name == "math":
+                    for line in token.content.split("\n"):
+                        if not OPTION.match(line):
+                            break
+                        key, _, value = line.strip().partition(" ")
+                        if key == ":label:" and value.strip().startswith("eq-"):
+                            out.append(value.strip())
+                elif _is_directive(token, name) or name == "container":
+                    walk(markdown_parser().parse(token.content))
+
+    walk(markdown_parser().parse(text))
+    return out
+
+
 def display_math(text: str) -> set[str]:
     """The set of display-math blocks in a container body, whitespace removed: ``$$ … $$`` (alone on its lines,
     labelled, or inline), ``{math}`` directives (their options left out) and amsmath environments."""

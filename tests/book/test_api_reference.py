@@ -21,11 +21,10 @@ import pytest
 
 import scoresde
 
-from .bookcheck import ROOT, load_module
+from .bookcheck import ROOT, equation_labels, load_module, sources
 
 HTML = Path(os.environ.get("SCORESDE_HTML", ROOT / "_build" / "html"))
 CITED = re.compile(r"book: (eq-[A-Za-z0-9_-]*[A-Za-z0-9])")
-DEFINED = re.compile(r"\$\$\s*\((eq-[A-Za-z0-9_-]+)\)")
 AUTOMODULE = re.compile(r"^\.\. automodule:: (\S+)(\n   :members:)?", re.M)
 # public modules without a reference entry, and why
 NOT_DOCUMENTED = {"scoresde.exercises.answers": "the self-checks' encoded answers (data, not an API)"}
@@ -42,9 +41,8 @@ def cited_labels() -> dict[str, list[str]]:
 
 
 def defined_labels() -> set[str]:
-    text = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "notebooks").glob("*.ipynb"))
-    text += "".join(p.read_text(encoding="utf-8") for p in (ROOT / "book").glob("*.md"))
-    return set(DEFINED.findall(text.replace("\\n", "\n")))
+    """The labels of the book's displayed equations (``$$ … $$ (eq-x)``, ``{math}`` with ``:label:``)."""
+    return {label for _, text in sources() for label in equation_labels(text, targets=False)}
 
 
 def label_problems(cited: dict[str, list[str]], defined: set[str]) -> list[str]:
