@@ -4,10 +4,13 @@ A *source* is a book page (``book/*.md``) or one markdown cell of a notebook. Th
 prose stands in pairs of MyST containers ``lang-en`` then ``lang-zh``; outside them only language-neutral
 material may stand. :func:`parse` turns a source into a flat list of items that the tests inspect.
 
-The block structure (fences, colon fences and their directives, ``$$`` display math with or without a label,
-amsmath environments, front matter) is MyST's own: markdown-it-py with the plugins that myst-parser enables for
-the book's ``_config.yml`` (``parse.myst_enable_extensions``, ``myst_dmath_double_inline``), through myst-parser's
-``create_md_parser``. What is not a recognised block stays a source line, judged by :func:`neutral_line`.
+Everything is read as MyST reads it: markdown-it-py with the plugins that myst-parser enables for the book's
+``_config.yml`` (``parse.myst_enable_extensions``, ``myst_dmath_double_inline``), through myst-parser's
+``create_md_parser``. Blocks (fences, colon fences and their directives, ``$$`` display math alone, labelled or
+inline, amsmath environments, front matter, targets, comments, tables, images) come from its token stream
+(:func:`tokens`); the words of a line or block from its inline tokens (:func:`prose_text`, :func:`prose`), code,
+math, roles, HTML and URLs left out. What is not a recognised block stays a source line, judged by
+:func:`neutral_line`. Only a directive's option lines (``:label: …``) are still recognised by a pattern.
 """
 
 from __future__ import annotations
@@ -164,70 +167,59 @@ def parse(text: str, offset: int = 0) -> list[Item]:
     return items
 
 
-def _math_tokens(tokens: list[Token]) -> Iterator[str]:
-    """The display math of a token stream, descending into inline children and directive bodies."""
-    for token in tokens:
-        if token.type in MATH_TOKENS:
-            yield token.content
-        elif token.type in ("fence", "colon_fence"):
+def tokens(text: str) -> Iterator[Token]:
+    """Every block token of a markdown source in order, with the bodies of its containers and prose directives
+    (colon fences, exercises, solutions, proofs) parsed in turn, their option lines left out; a code fence and a
+    ``{math}`` directive are one token each (their bodies are not markdown)."""
+    for token in markdown_parser().parse(text):
+        yield token
+        if token.type in ("fence", "colon_fence"):
             name, _ = _directive(token)
-            if name == "math":
-                yield _options_blanked(token.content)
-            elif _is_directive(token, name) or name == "container":
-                yield from _math_tokens(markdown_parser().parse(token.content))
-        elif token.children:
-            yield from _math_tokens(token.children)
+            if name != "math" and (_is_directive(token, name) or name == "container"):
+                yield from tokens(_options_blanked(token.content))
+
+
+def _math_directive(token: Token) -> bool:
+    return token.type in ("fence", "colon_fence") and _directive(token)[0] == "math"
 
 
 def code_blocks(text: str, language: str) -> list[str]:
     """The bodies of the fenced code blocks in ``language`` (```` ```python ````), in order, as markdown-it reads
     them (also inside lists, containers and directives)."""
-    out: list[str] = []
-
-    def walk(tokens: list[Token]) -> None:
-        for token in tokens:
-            if token.type in ("fence", "colon_fence"):
-                name, _ = _directive(token)
-                if name == language and token.type == "fence" and not token.info.startswith("{"):
-                    out.append(token.content)
-                elif _is_directive(token, name) or name == "container":
-                    walk(markdown_parser().parse(token.content))
-
-    walk(markdown_parser().parse(text))
-    return out
+    return [t.content for t in tokens(text) if t.type == "fence" and t.info.strip().partition(" ")[0] == language]
 
 
 def equation_labels(text: str, *, targets: bool = True) -> list[str]:
     """The equation labels a markdown source defines, in order: ``$$ … $$ (eq-x)``, a ``{math}`` directive's
     ``:label: eq-x`` and (with ``targets``) a MyST target ``(eq-x)=``, also inside directives and containers."""
     out: list[str] = []
-
-    def walk(tokens: list[Token]) -> None:
-        for token in tokens:
-            if token.type == "math_block_label":
-                out.append(token.info)
-            elif token.type == "myst_target" and targets and token.content.startswith("eq-"):
-                out.append(token.content)
-            elif token.type in ("fence", "colon_fence"):
-                name, _ = _directive(token)
-                if name == "math":
-                    for line in token.content.split("\n"):
-                        if not OPTION.match(line):
-                            break
-                        key, _, value = line.strip().partition(" ")
-                        if key == ":label:" and value.strip().startswith("eq-"):
-                            out.append(value.strip())
-                elif _is_directive(token, name) or name == "container":
-                    walk(markdown_parser().parse(token.content))
-
-    walk(markdown_parser().parse(text))
+    for token in tokens(text):
+        if token.type == "math_block_label":
+            out.append(token.info)
+        elif token.type == "myst_target" and targets and token.content.startswith("eq-"):
+            out.append(token.content)
+        elif _math_directive(token):
+            for line in token.content.split("\n"):
+                if not OPTION.match(line):
+                    break
+                key, _, value = line.strip().partition(" ")
+                if key == ":label:" and value.strip().startswith("eq-"):
+                    out.append(value.strip())
     return out
 
 
 def display_math(text: str) -> set[str]:
     """The set of display-math blocks in a container body, whitespace removed: ``$$ … $$`` (alone on its lines,
     labelled, or inline), ``{math}`` directives (their options left out) and amsmath environments."""
-    return {re.sub(r"\s+", "", block) for block in _math_tokens(markdown_parser().parse(text))}
+    blocks: list[str] = []
+    for token in tokens(text):
+        if token.type in MATH_TOKENS:
+            blocks.append(token.content)
+        elif _math_directive(token):
+            blocks.append(_options_blanked(token.content))
+        elif token.type == "inline":
+            blocks.extend(c.content for c in token.children or [] if c.type in MATH_TOKENS)
+    return {re.sub(r"\s+", "", block) for block in blocks}
 
 
 #: inline tokens whose text is not prose: code, math, MyST roles (``{term}`score <s>```), raw HTML
@@ -265,14 +257,7 @@ def prose(text: str, hidden: str = "") -> str:
     """The words of a markdown text (a container's body, a chunk of Chinese prose), one inline run (a paragraph,
     heading, list item or table cell) a line, by :func:`prose_text`'s rules; code blocks, display math and
     directive options are left out, nested directives read too."""
-    runs: list[str] = []
-    for token in markdown_parser().parse(text):
-        if token.type == "inline":
-            runs.append(_inline_prose(token.children or [], hidden))
-        elif token.type in ("fence", "colon_fence") and (_is_directive(token, _directive(token)[0])
-                                                      or _directive(token)[0] == "container"):
-            runs.append(prose(_options_blanked(token.content), hidden))
-    return "\n".join(runs)
+    return "\n".join(_inline_prose(t.children or [], hidden) for t in tokens(text) if t.type == "inline")
 
 
 def _words(s: str) -> tuple[bool, bool]:
