@@ -18,9 +18,9 @@ from scoresde.nets import ScoreMLP, TimeScoreMLP
 from scoresde.train import (
     LOSS_NAMES,
     OPTIMIZERS,
-    load_checkpoint,
     RESUME_KEYS,
     TrainConfig,
+    load_checkpoint,
     load_trained,
     resolve_loss,
     train,

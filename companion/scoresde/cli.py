@@ -29,6 +29,7 @@ The committed checkpoints of chapter 5 were written by :data:`CH05_COMMANDS`. Ch
 ``--objective dsm|ssm|ssm-vr`` and ``--n-projections``); its checkpoints were written by :data:`CH07_COMMANDS`.
 Chapter 2's were written by :func:`scoresde.checkpoints.make_ch2.make`; ``python -m scoresde.cli checkpoints``
 reruns any of them (``--only ch02_ssm ch07_vp_dsm``). Chapter 8's NICE flows were written by :data:`CH08_COMMANDS`.
+All of them are rendered from one table of recipes, :data:`scoresde.checkpoints.recipes.RECIPES`.
 
 Guards: ``--resume`` continues only the same run (the SDE and its parameters, the objective and its options, the
 network's shape and dtype; only ``--steps`` may change, and every difference is named); no output overwrites an
@@ -44,7 +45,6 @@ import argparse
 import inspect
 import math
 import os
-import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -64,6 +64,7 @@ from ._checks import (
     check_writable_file,
 )
 from .checkpoints import CHECKPOINT_DIR, make_ch2
+from .checkpoints.recipes import RECIPES
 from .data import TOY_NAMES, Digits, make_toy
 from .density import DENSITY_OBJECTIVES, NICE, DensityScore, EnergyMLP, objective_loss
 from .losses import flow_matching, sde_score_matching
@@ -88,15 +89,14 @@ __all__ = ["DATA_NAMES", "OBJECTIVES", "CH05_COMMANDS", "CH07_COMMANDS", "CH08_C
            "make_sde", "load_score_model", "image_grid", "draw", "ema_warning", "committed_argv", "main"]
 
 
-#: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch05_*.pt`` (CPU, seed 0).
-CH05_COMMANDS: dict[str, str] = {
-    name: (
-        f"python -m scoresde.cli train --toy eight_gaussians --sde vp --objective {objective} --steps 10000 "
-        f"--batch-size 512 --lr 2e-3 --ema-decay 0.999 --seed 0 --device cpu "
-        f"--checkpoint companion/scoresde/checkpoints/{name}.pt"
-    )
-    for name, objective in (("ch05_vp_dsm", "dsm"), ("ch05_vp_ssm", "ssm"))
-}
+def _commands(prefix: str) -> dict[str, str]:
+    """The command lines of the committed checkpoints whose names start with ``prefix`` (:data:`RECIPES`)."""
+    return {name: r.command_line(name) for name, r in RECIPES.items() if name.startswith(prefix)}
+
+
+#: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch05_*.pt`` (CPU, seed 0), rendered
+#: from their recipes (:data:`scoresde.checkpoints.recipes.RECIPES`).
+CH05_COMMANDS: dict[str, str] = _commands("ch05_")
 
 
 #: ``--data``: the 2-D toys of :mod:`scoresde.data`, and ``"digits"`` (8x8 images, :class:`~scoresde.data.Digits`,
@@ -108,68 +108,32 @@ OBJECTIVES: tuple[str, ...] = ("dsm", "ssm", "ssm-vr", "flow")
 
 #: The commands that wrote the committed checkpoints ``scoresde/checkpoints/ch07_*.pt`` (CPU): seed 0 under the
 #: plain names (``ch07_vp_dsm``), seeds 1 and 2 with the suffix ``_seed1``, ``_seed2`` (the spread over training runs).
-CH07_COMMANDS: dict[str, str] = {
-    name + ("" if seed == 0 else f"_seed{seed}"): (
-        f"python -m scoresde.cli train --data digits --sde vp --objective {objective} --steps 4000 "
-        f"--batch-size 64 --lr 2e-3 --ema-decay 0.995 --hidden 32 --depth 3 --seed {seed} --device cpu "
-        f"--checkpoint companion/scoresde/checkpoints/{name}{'' if seed == 0 else f'_seed{seed}'}.pt"
-    )
-    for seed in (0, 1, 2)
-    for name, objective in (("ch07_vp_dsm", "dsm"), ("ch07_vp_ssm", "ssm"), ("ch07_vp_ssm_vr", "ssm-vr"))
-}
+CH07_COMMANDS: dict[str, str] = _commands("ch07_")
 
 #: Chapter 8's fits of a NICE flow to the digits, one per objective and seed (CPU): MLE, exact ISM (the chapter's
 #: referee; it costs about a hundred times an MLE step), SSM, SSM-VR and DSM at four noise levels, seeds 0, 1, 2, the
 #: same network, Adam and budget (500 steps of 64 images) for all; and two MLP energy models fitted by SSM-VR.
-CH08_COMMANDS: dict[str, str] = {
-    f"ch08_nice_{label}_s{seed}": (
-        f"python -m scoresde.cli train-density --model nice --data digits --objective {objective} {extra}"
-        f"--steps 500 --batch-size 64 --lr 2e-3 --hidden 64 --depth 2 --n-couplings 4 --seed {seed} --device cpu "
-        f"--checkpoint companion/scoresde/checkpoints/ch08_nice_{label}_s{seed}.pt"
-    )
-    for label, objective, extra in (
-        ("mle", "mle", ""), ("ism", "ism", ""), ("ssm", "ssm", ""), ("ssm_vr", "ssm-vr", ""),
-        *((f"dsm{sigma.replace('.', '')}", "dsm", f"--sigma {sigma} ") for sigma in ("0.01", "0.05", "0.1", "0.3")),
-    )
-    for seed in (0, 1, 2)
-} | {
-    # an MLP energy exp(-E(x)), unnormalised, by SSM-VR: on chapter 2's three Gaussians and on the digits
-    "ch08_energy_toy": "python -m scoresde.cli train-density --model energy --data three_gaussians --objective ssm-vr "
-                       "--steps 2000 --batch-size 256 --lr 2e-3 --hidden 64 --depth 2 --seed 0 --device cpu "
-                       "--checkpoint companion/scoresde/checkpoints/ch08_energy_toy.pt",
-    "ch08_energy_digits": "python -m scoresde.cli train-density --model energy --data digits --objective ssm-vr "
-                          "--steps 1000 --batch-size 64 --lr 2e-3 --hidden 128 --depth 2 --seed 0 --device cpu "
-                          "--checkpoint companion/scoresde/checkpoints/ch08_energy_digits.pt",
-}
+CH08_COMMANDS: dict[str, str] = _commands("ch08_")
 
 #: The command that wrote ``scoresde/checkpoints/ch09_fm.pt``: flow matching on chapter 7's digits with chapter 7's
 #: network, steps, batch, learning rate and EMA (CPU, seed 0).
-CH09_COMMANDS: dict[str, str] = {
-    "ch09_fm": (
-        "python -m scoresde.cli train --data digits --objective flow --steps 4000 "
-        "--batch-size 64 --lr 2e-3 --ema-decay 0.995 --hidden 32 --depth 3 --seed 0 --device cpu "
-        "--checkpoint companion/scoresde/checkpoints/ch09_fm.pt"
-    )
-}
+CH09_COMMANDS: dict[str, str] = _commands("ch09_")
 
-#: Every committed checkpoint that ``python -m scoresde.cli checkpoints`` can retrain: chapter 2's runs
-#: (:data:`scoresde.checkpoints.make_ch2.RUNS`), then :data:`CH05_COMMANDS`, :data:`CH07_COMMANDS`,
+#: Every committed checkpoint that ``python -m scoresde.cli checkpoints`` can retrain, in the order of
+#: :data:`scoresde.checkpoints.recipes.RECIPES`: chapter 2's runs (trained by
+#: :func:`scoresde.checkpoints.make_ch2.make`), then those of :data:`CH05_COMMANDS`, :data:`CH07_COMMANDS`,
 #: :data:`CH08_COMMANDS` and :data:`CH09_COMMANDS`.
-CHECKPOINT_RUNS: tuple[str, ...] = (*make_ch2.RUNS, *CH05_COMMANDS, *CH07_COMMANDS, *CH08_COMMANDS,
-                                   *CH09_COMMANDS)
+CHECKPOINT_RUNS: tuple[str, ...] = tuple(RECIPES)
 
 
 def committed_argv(name: str, out_dir: str | os.PathLike[str] = CHECKPOINT_DIR, steps: int | None = None) -> list[str]:
     """The arguments of ``python -m scoresde.cli`` that wrote the chapter-5, 7 or 8 checkpoint ``name``,
     writing to ``out_dir`` instead and, if given, training for ``steps`` steps."""
-    commands = {**CH05_COMMANDS, **CH07_COMMANDS, **CH08_COMMANDS, **CH09_COMMANDS}
+    commands = tuple(n for n, r in RECIPES.items() if r.command is not None)
     if name not in commands:
-        raise ValueError(f"no command for checkpoint {name!r}; expected one of {tuple(commands)}")
-    argv = shlex.split(commands[name])[3:]  # drop "python -m scoresde.cli"
-    argv[argv.index("--checkpoint") + 1] = str(Path(out_dir) / f"{name}.pt")
-    if steps is not None:
-        argv[argv.index("--steps") + 1] = str(check_positive_int(steps, "steps"))
-    return argv
+        raise ValueError(f"no command for checkpoint {name!r}; expected one of {commands}")
+    return RECIPES[name].argv(Path(out_dir) / f"{name}.pt",
+                              steps=None if steps is None else check_positive_int(steps, "steps"))
 
 
 def _dataset(name: str) -> Any:
@@ -752,7 +716,7 @@ def _cmd_checkpoints(args: argparse.Namespace) -> None:
     try:
         for name in args.only:
             t0 = time.process_time()
-            if name in make_ch2.RUNS:
+            if RECIPES[name].command is None:
                 result = make_ch2.make(name, out, steps=args.steps, progress=progress)
                 print(f"{name}: {result.step} steps, final loss {result.losses[-1]:.4g}")
             else:

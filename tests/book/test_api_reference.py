@@ -3,7 +3,7 @@
 (a) every ``book: eq-…`` a docstring cites is an equation label of the book, and becomes a link in the built
 reference; (b) every public module has an entry, and every public function and class (its ``__all__``) an anchor
 on the reference page; (c) every function
-and class a chapter imports is linked from that chapter ("Code in this chapter", scripts/api_links.py).
+and class a chapter imports is linked from that chapter ("Code in this chapter", scripts/chapter_code_links.py).
 The built checks read ``_build/html`` (skipped before a build, required under ``SCORESDE_BOOK_BUILT=1``).
 """
 
@@ -15,25 +15,21 @@ import json
 import os
 import pkgutil
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 import scoresde
 
-from .bookcheck import ROOT
+from .bookcheck import ROOT, equation_labels, load_module, sources
 
 HTML = Path(os.environ.get("SCORESDE_HTML", ROOT / "_build" / "html"))
 CITED = re.compile(r"book: (eq-[A-Za-z0-9_-]*[A-Za-z0-9])")
-DEFINED = re.compile(r"\$\$\s*\((eq-[A-Za-z0-9_-]+)\)")
 AUTOMODULE = re.compile(r"^\.\. automodule:: (\S+)(\n   :members:)?", re.M)
 # public modules without a reference entry, and why
 NOT_DOCUMENTED = {"scoresde.exercises.answers": "the self-checks' encoded answers (data, not an API)"}
 
-_spec = importlib.util.spec_from_file_location("scoresde_api_links", ROOT / "scripts" / "api_links.py")
-api_links = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(api_links)
+chapter_code_links = load_module("scoresde_chapter_code_links", ROOT / "scripts" / "chapter_code_links.py")
 
 
 def cited_labels() -> dict[str, list[str]]:
@@ -45,9 +41,8 @@ def cited_labels() -> dict[str, list[str]]:
 
 
 def defined_labels() -> set[str]:
-    text = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "notebooks").glob("*.ipynb"))
-    text += "".join(p.read_text(encoding="utf-8") for p in (ROOT / "book").glob("*.md"))
-    return set(DEFINED.findall(text.replace("\\n", "\n")))
+    """The labels of the book's displayed equations (``$$ … $$ (eq-x)``, ``{math}`` with ``:label:``)."""
+    return {label for _, text in sources() for label in equation_labels(text, targets=False)}
 
 
 def label_problems(cited: dict[str, list[str]], defined: set[str]) -> list[str]:
@@ -85,10 +80,10 @@ def test_every_public_module_is_documented():
 
 
 def test_chapter_link_cells_are_current():
-    assert api_links.main(["--check"]) == 0
+    assert chapter_code_links.main(["--check"]) == 0
     nb = json.loads((ROOT / "notebooks" / "04_euler_maruyama.ipynb").read_text(encoding="utf-8"))
-    nb["cells"] = [c for c in nb["cells"] if api_links.TAG not in c["metadata"].get("tags", [])]
-    assert api_links.updated(nb) != nb                                             # a missing cell is noticed
+    nb["cells"] = [c for c in nb["cells"] if chapter_code_links.TAG not in c["metadata"].get("tags", [])]
+    assert chapter_code_links.updated(nb) != nb                                             # a missing cell is noticed
 
 
 def _is_code(obj) -> bool:
@@ -120,6 +115,6 @@ def test_reference_links_every_cited_equation_and_documents_every_public_name():
 def test_chapter_links_each_function_it_imports(chapter):
     html = _built(f"notebooks/{chapter}.html")
     nb = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text(encoding="utf-8"))
-    targets = api_links.imported_objects(nb)
+    targets = chapter_code_links.imported_objects(nb)
     assert targets, chapter
     assert [t for t in targets if f'api.html#{t}"' not in html] == []

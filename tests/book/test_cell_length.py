@@ -1,10 +1,11 @@
 """Notebook code cells stay short, and no notebook changes torch's process-wide default dtype.
 
 Short cells (at most :data:`MAX_LINES` lines: this course's own choice, about one screen of a laptop; not a
-convention taken from another book) keep each step of a chapter readable on its own: a long computation is split at a natural seam, and a long figure is drawn by small functions
-defined in a cell before the one that creates it. A notebook that calls ``torch.set_default_dtype`` changes
-the dtype of every tensor created afterwards, in its own cells and inside the companion, which hides where a
-float64 comes from: a notebook passes ``dtype=`` where it creates a tensor instead.
+convention taken from another book) keep each step of a chapter readable on its own: a long computation is split at
+a natural seam, and a long figure is drawn by small functions defined in a cell before the one that creates it. A
+notebook that calls ``torch.set_default_dtype`` changes the dtype of every tensor created afterwards, in its own
+cells and inside the companion, which hides where a float64 comes from: a notebook passes ``dtype=`` where it
+creates a tensor instead.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]
 
-from .bookcheck import ROOT
+from .bookcheck import ROOT, code_blocks
 
 REQUIRED = ("cff-version", "message", "title", "authors", "version", "license")
 
@@ -29,10 +29,10 @@ def bibtex_field(text: str, field: str) -> str:
 
 
 def citation_problems(cff: dict, page: str) -> list[str]:
-    block = re.search(r"```bibtex\n(.*?)```", page, re.S)
-    if block is None:
+    blocks = code_blocks(page, "bibtex")
+    if not blocks:
         return ["the page has no ```bibtex block"]
-    entry = block.group(1)
+    entry = blocks[0]
     problems = []
     for field, value in (("title", cff["title"]), ("version", cff["version"])):
         if bibtex_field(entry, field) != value:

@@ -1,8 +1,9 @@
 """One digit-grouping style in Chinese prose (issue 28): a thin space, written in math as ``$20\\,000$``.
 
 Chapters 1–4 group large numbers as ``$N = 20\\,000$`` (the style most used); a comma (``1,797``) or a plain space
-(``1 218``) between digit groups in Chinese prose is flagged. Math, inline code and MyST roles are removed first
-(code and outputs keep Python's own formatting), so only prose numbers are checked.
+(``1 218``) between digit groups in Chinese prose is flagged. The prose is read with markdown-it
+(:func:`bookcheck.prose`: math, inline code and MyST roles replaced by a placeholder; code and outputs keep Python's
+own formatting), and only its lines that hold Chinese are checked.
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ import re
 
 import pytest
 
-from .bookcheck import parse, sources
-from .test_punctuation import STRIP, prose
+from .bookcheck import CJK, parse, sources
+from .bookcheck import prose as prose_of
+from .test_punctuation import prose
 
 GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:[, ]\d{3})+(?![\d.,])")
 
 
 def grouping_errors(text: str) -> list[str]:
-    clean = STRIP.sub("X", text)
-    return [m.group(0) for m in GROUPED.finditer(clean)]
+    chinese = [line for line in prose_of(text, hidden="X").splitlines() if CJK.search(line)]
+    return [m.group(0) for line in chinese for m in GROUPED.finditer(line)]
 
 
 def test_the_rule_itself():
@@ -34,5 +36,4 @@ TEXTS = [(f"{where}:{line}", chunk) for where, text in sources() for line, chunk
 
 @pytest.mark.parametrize("where, text", TEXTS, ids=[w for w, _ in TEXTS])
 def test_thin_space_digit_groups_in_chinese_prose(where, text):
-    chinese = "\n".join(line for line in text.splitlines() if re.search(r"[\u3400-\u9fff]", line))
-    assert grouping_errors(chinese) == [], f"{where}: write large numbers as $20\\,000$"
+    assert grouping_errors(text) == [], f"{where}: write large numbers as $20\\,000$"

@@ -5,21 +5,16 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .bookcheck import ROOT, sources
+from .bookcheck import ROOT, equation_labels, sources
 
 CITED = re.compile(r"book:\s*(eq-[\w-]+)")
-DEFINED = [
-    re.compile(r"\$\$\s*\((eq-[\w-]+)\)"),          # $$ ... $$ (eq-x)
-    re.compile(r"^:label:\s*(eq-[\w-]+)", re.M),      # {math} directive
-    re.compile(r"^\((eq-[\w-]+)\)=\s*$", re.M),       # MyST target
-]
 
 
 def defined_labels() -> Counter:
+    """``$$ … $$ (eq-x)``, ``{math}`` with ``:label: eq-x`` and targets ``(eq-x)=``, as markdown-it reads them."""
     counts: Counter = Counter()
     for _, text in sources():
-        for pattern in DEFINED:
-            counts.update(pattern.findall(text))
+        counts.update(equation_labels(text))
     return counts
 
 
@@ -44,5 +39,9 @@ def test_labels_are_unique():
 
 def test_patterns_find_labels():
     assert CITED.findall("(book: eq-ssm) and book: eq-ism") == ["eq-ssm", "eq-ism"]
-    assert DEFINED[0].findall("$$ a = b $$ (eq-ab)") == ["eq-ab"]
-    assert DEFINED[1].findall("```{math}\n:label: eq-cd\n") == ["eq-cd"]
+    text = ("$$ a = b $$ (eq-ab)\n\n```{math}\n:label: eq-cd\nc = d\n```\n\n(eq-ef)=\n$$ e = f $$\n\n"
+            ":::{container} lang-en\n$$ g $$ (eq-g)\n:::\n")
+    assert equation_labels(text) == ["eq-ab", "eq-cd", "eq-ef", "eq-g"]
+    assert equation_labels(text, targets=False) == ["eq-ab", "eq-cd", "eq-g"]
+    quoted = "```markdown\n$$ a = b $$ (eq-quoted)\n```\n\nWrite `$$ x $$ (eq-inline)` for a label.\n"
+    assert equation_labels(quoted) == []  # a label shown in code defines nothing

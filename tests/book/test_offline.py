@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from .bookcheck import ROOT
 

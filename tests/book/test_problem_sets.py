@@ -3,17 +3,11 @@ a mix of kinds in every chapter, and a teachers' page (book/problem-sets.md) gen
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("problem_sets", ROOT / "scripts" / "problem_sets.py")
-problem_sets = importlib.util.module_from_spec(_spec)
-sys.modules["problem_sets"] = problem_sets
-_spec.loader.exec_module(problem_sets)
+from .bookcheck import ROOT, load_module
+
+problem_sets = load_module("problem_sets", ROOT / "scripts" / "problem_sets.py", register=True)
 
 KINDS = {"numeric", "symbolic", "coding", "conceptual"}
 CHAPTERS = sorted(int(p.name[:2]) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -2,8 +2,9 @@
 
 A half-width ``,`` ``:`` ``;`` ``(`` ``)`` next to a Chinese character (spaces allowed between) is flagged in every
 text that carries Chinese prose: the 繁體中文 containers, bilingual lines (headings, table rows) and directive bodies.
-Math (``$…$``, ``$$…$$``), inline code, MyST roles and link targets are removed first, each replaced by a
-placeholder that is neither Chinese nor punctuation, so ``（種子, $k$）`` is still caught. Labels in half-width
+The prose is read with markdown-it (:func:`bookcheck.prose`): math (``$…$``, ``$$…$$``), inline code, MyST roles,
+HTML and URLs are each replaced by a placeholder that is neither Chinese nor punctuation, so ``（種子, $k$）`` is
+still caught; link targets, list markers and table pipes are left out. Labels in half-width
 parentheses, ``(a)``, ``(iii)``, ``(1.3)``, are allowed.
 
 A space between a Chinese character and ``**bold**`` is flagged where Markdown does not need it: the bold text
@@ -19,8 +20,11 @@ import re
 import pytest
 
 from .bookcheck import CJK, Item, parse, sources
+from .bookcheck import prose as prose_of
 
 LABEL = re.compile(r"\([\w.–-]{1,6}\)")  # (a), (iii), (1.3): labels, conventionally half-width
+#: math, code, roles, HTML and URLs in source text: the bold check looks at the ``**`` marks as written, so it
+#: strips these by hand; the punctuation check reads markdown-it's prose instead
 STRIP = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$|`[^`\n]*`|\{[\w:-]+\}|\]\([^)\n]*\)|<[^>\n]+>|https?://\S+", re.S)
 CJK_CHAR = CJK.pattern
 HALF = r"[,:;()]"
@@ -38,7 +42,7 @@ def prose(items: list[Item]) -> list[tuple[int, str]]:
 
 
 def half_width_marks(text: str) -> list[str]:
-    clean = LABEL.sub("X", STRIP.sub("X", text))
+    clean = LABEL.sub("X", prose_of(text, hidden="X"))
     return [clean[max(m.start() - 6, 0) : m.end() + 6].replace("\n", " ") for m in BAD.finditer(clean)]
 
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
+from .bookcheck import ROOT, load_module
 
-from .bookcheck import ROOT
-
-_spec = importlib.util.spec_from_file_location("scoresde_search_zh", ROOT / "_ext" / "search_zh.py")
-search_zh = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(search_zh)
+search_zh = load_module("scoresde_search_zh", ROOT / "_ext" / "search_zh.py")
 
 
 def test_glossary_terms_are_the_chinese_column():

@@ -4,8 +4,9 @@ Chapter 2's checkpoints (``ch02_*.pt``: an MLP score model trained on the chapte
 SSM, SSM-VR and DSM; :mod:`scoresde.checkpoints.make_ch2`), chapter 5's (``ch05_vp_*.pt``: the commands
 :data:`scoresde.cli.CH05_COMMANDS`) and chapter 7's (``ch07_vp_*.pt``: a convolutional score model on the 8x8
 digits, VP SDE, trained with DSM, SSM and SSM-VR, three seeds each, seeds 1 and 2 as ``ch07_vp_*_seed1.pt``,
-``ch07_vp_*_seed2.pt``; :data:`scoresde.cli.CH07_COMMANDS`) are regenerated, bit for bit on the same CPU type, by
-one command (``--only NAME ...`` for some of them)::
+``ch07_vp_*_seed2.pt``; :data:`scoresde.cli.CH07_COMMANDS`), chapter 8's and chapter 9's are regenerated, bit for
+bit on the same CPU type (apart from the recorded training time), by one command (``--only NAME ...`` for some of
+them), from one table of recipes, :data:`scoresde.checkpoints.recipes.RECIPES`::
 
     python -m scoresde.cli checkpoints
 

@@ -3,7 +3,8 @@
 Three runs of :func:`scoresde.train.train` on :func:`scoresde.data.three_gaussians`, identical except for the
 loss: sliced score matching (SSM), its variance-reduced form (SSM-VR), and denoising score matching at
 ``sigma = 0.1`` (DSM). Same network initialisation (seed 0), same batches (seed 0), EMA of the weights.
-About a minute per run on one CPU core.
+About a minute per run on one CPU core. Their recipes are the ``ch02_*`` entries of
+:data:`scoresde.checkpoints.recipes.RECIPES`; :data:`MODEL`, :data:`COMMON` and :data:`RUNS` read them.
 """
 
 from __future__ import annotations
@@ -17,18 +18,19 @@ from ..data import three_gaussians
 from ..nets import ScoreMLP
 from ..train import TrainResult, train
 from . import CHECKPOINT_DIR
+from .recipes import RECIPES
 
 __all__ = ["MODEL", "COMMON", "RUNS", "make"]
 
-#: the network of every chapter-2 run (``ScoreMLP`` arguments)
-MODEL: dict[str, Any] = {"dim": 2, "hidden": 64, "depth": 3, "activation": "silu"}
+_RECIPES = {name: r for name, r in RECIPES.items() if r.command is None}
+_FIRST = next(iter(_RECIPES.values()))
+#: the network of every chapter-2 run (``ScoreMLP`` arguments; the runs differ only in the loss)
+MODEL: dict[str, Any] = dict(_FIRST.network)
 #: the training settings shared by every run
-COMMON: dict[str, Any] = {"steps": 4000, "batch_size": 512, "lr": 2e-3, "ema_decay": 0.999, "seed": 0}
+COMMON: dict[str, Any] = {key: getattr(_FIRST.config, key) for key in ("steps", "batch_size", "lr", "ema_decay", "seed")}
 #: run name -> (loss name, loss keyword arguments)
 RUNS: dict[str, tuple[str, dict[str, Any]]] = {
-    "ch02_ssm": ("ssm", {}),
-    "ch02_ssm_vr": ("ssm_vr", {}),
-    "ch02_dsm": ("dsm", {"sigma": 0.1}),
+    name: (r.task["loss"], dict(r.config.loss_kwargs)) for name, r in _RECIPES.items()
 }
 
 
@@ -37,8 +39,7 @@ def make(name: str, out_dir: Path | str = CHECKPOINT_DIR, *, steps: int | None =
     """Train run ``name`` (a key of :data:`RUNS`) and write ``out_dir/name.pt``."""
     if name not in RUNS:
         raise ValueError(f"unknown run {name!r}; expected one of {tuple(RUNS)}")
-    loss, loss_kwargs = RUNS[name]
-    settings = {**COMMON, **({"steps": steps} if steps is not None else {})}
-    model = ScoreMLP(**MODEL, generator=torch.Generator().manual_seed(0))
-    return train(model, three_gaussians(), loss, loss_kwargs=loss_kwargs, device="cpu",
-                 checkpoint_path=Path(out_dir) / f"{name}.pt", progress=progress, **settings)
+    r = _RECIPES[name]
+    model = ScoreMLP(**r.network, generator=torch.Generator().manual_seed(0))
+    return train(model, three_gaussians(), r.task["loss"], r.config, checkpoint_path=Path(out_dir) / f"{name}.pt",
+                 progress=progress, **({"steps": steps} if steps is not None else {}))

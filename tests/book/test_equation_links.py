@@ -1,14 +1,10 @@
-"""_ext/api_links.py: docstring citations of the book's equations become links, also those inside formulas."""
+"""_ext/equation_links.py: docstring citations of the book's equations become links, also those inside formulas."""
 
 from __future__ import annotations
 
-import importlib.util
+from .bookcheck import ROOT, load_module
 
-from .bookcheck import ROOT
-
-_spec = importlib.util.spec_from_file_location("scoresde_api_links_ext", ROOT / "_ext" / "api_links.py")
-ext = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ext)
+ext = load_module("scoresde_equation_links", ROOT / "_ext" / "equation_links.py")
 
 
 def test_text_citations_become_links():

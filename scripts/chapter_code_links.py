@@ -2,7 +2,7 @@
 
 A chapter's code cells import from ``scoresde``; the cell "Code in this chapter · 本章的程式", kept just before the
 exercises, lists each imported function and class as a ``{py:obj}`` link to its entry in the API reference
-(book/api.md). This script writes that cell (``python scripts/api_links.py``) or checks that it is current
+(book/api.md). This script writes that cell (``python scripts/chapter_code_links.py``) or checks that it is current
 (``--check``, run by the tests). Constants and modules are not listed; names are shown as the chapter imports them.
 """
 from __future__ import annotations
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.check:
                 path.write_text(json.dumps(new, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if args.check and stale:
-        print("stale 'Code in this chapter' cells (run python scripts/api_links.py):", ", ".join(stale))
+        print("stale 'Code in this chapter' cells (run python scripts/chapter_code_links.py):", ", ".join(stale))
         return 1
     return 0
 

@@ -13,7 +13,10 @@ from sphinx.application import Sphinx
 
 LABEL = r"eq-[A-Za-z0-9_-]*[A-Za-z0-9]"
 BOOK_EQ = re.compile(rf"book: ({LABEL}(?:, {LABEL})*)")
-IN_MATH = re.compile(rf"\\q?quad\s*\\text\{{\(book: ({LABEL}(?:, {LABEL})*)\)\}}|&&\s*\\text\{{\(book: ({LABEL}(?:, {LABEL})*)\)\}}")
+IN_MATH = re.compile(
+    rf"\\q?quad\s*\\text\{{\(book: ({LABEL}(?:, {LABEL})*)\)\}}"
+    rf"|&&\s*\\text\{{\(book: ({LABEL}(?:, {LABEL})*)\)\}}"
+)
 
 
 def _links(labels: str) -> str:
