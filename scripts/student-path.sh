@@ -56,7 +56,11 @@ spec=$("$WORK/venv/bin/jupyter" kernelspec list --json | "$WORK/venv/bin/python"
 case "$spec" in "$WORK"/*) ;; *) echo "[student] the kernel is not the new environment's: $spec"; exit 1 ;; esac
 if [ -n "$NBVAL_PY" ]; then
   # every cell executed in the student's kernel and its printed text compared with the committed outputs
-  if ! "$NBVAL_PY" -m pytest --nbval --nbval-kernel-name scoresde-student \
+  # (two workers when pytest-xdist is there, each notebook whole on one: its cells in order, in one kernel)
+  workers=""
+  if "$NBVAL_PY" -c "import xdist" 2>/dev/null; then workers="-n 2 --dist loadfile"; fi
+  # shellcheck disable=SC2086  # $workers: the options, split into words
+  if ! "$NBVAL_PY" -m pytest --nbval --nbval-kernel-name scoresde-student $workers \
         --nbval-sanitize-with tests/nbval_sanitize.cfg -q -p no:cacheprovider notebooks/*.ipynb; then
     echo "[student] FAILED: nbval in the student's kernel"; fail=1
   fi

@@ -23,12 +23,13 @@ source "$ROOT/scripts/env.sh"
 step "1/6 companion: ruff (lint, import order) and mypy, then unit tests and book checks"
 (cd companion && ruff check scoresde && mypy scoresde)
 # tests/book and tests/editions run once each, with what they check built (steps 5 and 6), not here as well
-python -m pytest tests -q -p no:cacheprovider --ignore=tests/browser --ignore=tests/book --ignore=tests/editions
+python -m pytest tests -q -p no:cacheprovider -n 2 --ignore=tests/browser --ignore=tests/book --ignore=tests/editions
 
 shopt -s nullglob
 nbs=(notebooks/*.ipynb)
+# two workers (pytest-xdist), each notebook whole on one of them (--dist loadfile: its cells in order, one kernel)
 nbval() { python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-            -q -p no:cacheprovider "${nbs[@]}"; }
+            -q -p no:cacheprovider -n 2 --dist loadfile "${nbs[@]}"; }
 step "2/6 notebooks, nbval strict"
 nbval
 step "3/6 the student install (torch + companion[book], clean venv): nbval strict in its kernel under other CPU kernels (ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE, 1 thread), the CLI, the benchmarks' imports"
@@ -43,11 +44,11 @@ if [ -d tests/browser ]; then
   # the book checks (sources: bilingual prose, terms, punctuation, equations; and the built pages: offline assets,
   # rendered markup, numbering, API links, downloads), then the browser tests
   bash scripts/node-deps.sh   # axe-core for tests/browser/test_axe.py (npm ci of package-lock.json)
-  SCORESDE_BOOK_BUILT=1 python -m pytest tests/book tests/browser -q -p no:cacheprovider
+  SCORESDE_BOOK_BUILT=1 python -m pytest tests/book tests/browser -q -p no:cacheprovider -n 2 --dist loadfile
 fi
 
 step "6/6 editions: en / zh-TW sites, PDFs, exercise sheets (-W) and their checks"
 bash scripts/build-editions.sh
-SCORESDE_EDITIONS_BUILT=1 python -m pytest tests/editions -q -p no:cacheprovider
+SCORESDE_EDITIONS_BUILT=1 python -m pytest tests/editions -q -p no:cacheprovider -n 2 --dist loadfile
 
 step "all tests passed in $(( $(date +%s) - start )) s"
