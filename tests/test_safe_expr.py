@@ -151,3 +151,14 @@ def test_nested_time_limits_keep_the_outer_deadline():
             while True:
                 pass
     assert time.perf_counter() - start < 1.0
+
+
+def test_unknown_function_lists_the_allowed_ones_in_each_language():
+    """The Chinese half lists with 、 (Taiwan usage), the English half with commas."""
+    t = sp.Symbol("t")
+    with pytest.raises(_safe_expr.AnswerError) as err:
+        _safe_expr.parse_answer("erfcx(t)", {"t": t})
+    en, zh = str(err.value).split(" · ", 1)
+    allowed = zh[zh.index("可用："):]
+    assert "、" in allowed and ", " not in allowed, zh
+    assert ", " in en, en

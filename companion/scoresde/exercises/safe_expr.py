@@ -213,7 +213,7 @@ class _Builder:
                               f"{name} 是符號，不是函數；請寫成 {name}*(...)")
         if name not in self.functions:
             raise self.refuse(f"unknown function {name!r} (allowed: {', '.join(FUNCTIONS)})",
-                              f"未知的函數 {name!r}（可用：{', '.join(FUNCTIONS)}）")
+                              f"未知的函數 {name!r}（可用：{'、'.join(FUNCTIONS)}）")
         if node.keywords or len(node.args) != 1:
             raise self.refuse(f"{name} takes exactly one argument, without keywords",
                               f"{name} 只接受一個引數，不用關鍵字")
