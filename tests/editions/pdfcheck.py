@@ -200,3 +200,31 @@ def solution_label_problems(text: str) -> list[str]:
     """The zh-TW PDFs label a solution 「解答：習題 1.1」: no English label, no space after the colon."""
     bad = re.findall(r"解答：\s*Exercise[^\n]{0,8}|解答：\s+習題[^\n]{0,6}|Solution to[^\n]{0,12}", text)
     return [f"solution label: {b!r}" for b in bad]
+
+
+def placed_images(pdf: Path) -> list[tuple[int, int, int, float]]:
+    """(page, width px, height px, placed resolution in ppi) of every raster image of ``pdf`` (``pdfimages -list``;
+    alpha masks left out). An image of ``dpi`` dots per inch drawn at ``ppi`` prints its s-pt text at s · dpi / ppi pt."""
+    rows = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True).stdout
+    out = []
+    for line in rows.splitlines()[2:]:
+        cols = line.split()
+        if len(cols) >= 14 and cols[2] == "image":
+            out.append((int(cols[0]), int(cols[3]), int(cols[4]), min(float(cols[12]), float(cols[13]))))
+    return out
+
+
+def figure_print_problems(images: list[tuple[int, int, int, float]], figures: list, minimum: float) -> list[str]:
+    """Each notebook figure (``width_px``, ``dpi``, ``smallest_pt``: tests/book/test_figure_print_size.py) found among
+    ``images`` by its pixel width prints its smallest text at ``minimum`` pt or more; a figure not found is a problem."""
+    out = []
+    for fig in figures:
+        placed = [img for img in images if img[1] == fig.width_px]
+        if not placed:
+            out.append(f"{fig.notebook} cell {fig.cell}: no image {fig.width_px} px wide in the PDF")
+        for page, _, _, ppi in placed:
+            printed = fig.smallest_pt * fig.dpi / ppi
+            if printed < minimum - 0.05:  # ppi is printed to the unit by pdfimages
+                out.append(f"{fig.notebook} cell {fig.cell} (p. {page}): {fig.smallest_pt:g} pt at {fig.dpi:.0f} dpi "
+                           f"drawn at {ppi:g} ppi prints at {printed:.1f} pt < {minimum:g} pt")
+    return out

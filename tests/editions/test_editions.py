@@ -197,3 +197,29 @@ def test_zh_pdf_lines_never_start_with_punctuation(pdf):
     """Issue 28: the formula and its punctuation print together; Chinese labels in the Chinese PDFs."""
     assert pc.line_start_problems(pc.pdftotext_lines(PDF / pdf)) == []
     assert pc.solution_label_problems(pc.pdftotext(PDF / pdf)) == []
+
+
+# ---- figure text in print, measured in the PDFs (issue 29) ----
+def _figures():
+    from book import test_figure_print_size as fps
+
+    return [f for path in fps.NOTEBOOKS for f in fps.figures(fps._load(path), path.name)], fps.MIN_PRINT_PT
+
+
+def test_figure_print_check_fails_on_a_shrunk_figure():
+    figs, minimum = _figures()
+    fig = figs[0]
+    natural = [(3, fig.width_px, 400, 96.0)]                         # drawn at its CSS size: 10 pt -> 10.4 pt
+    shrunk = [(3, fig.width_px, 400, fig.smallest_pt * fig.dpi / 5.0)]  # drawn so small that its text is 5 pt
+    assert pc.figure_print_problems(natural, [fig], minimum) == []
+    assert "prints at 5.0 pt" in pc.figure_print_problems(shrunk, [fig], minimum)[0]
+    assert "no image" in pc.figure_print_problems([], [fig], minimum)[0]
+
+
+@built
+@pytest.mark.parametrize("ed", EDITIONS)
+def test_figure_text_prints_at_8pt_or_more_in_the_pdf(ed):
+    """Every chapter figure is in the book PDF and its smallest text prints at >= 8 pt there (pdfimages' placed ppi)."""
+    figs, minimum = _figures()
+    assert len(figs) >= 20
+    assert pc.figure_print_problems(pc.placed_images(PDF / f"scoresde-{ed}.pdf"), figs, minimum) == []
