@@ -26,6 +26,7 @@ import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,7 +86,8 @@ def book_style_sizes() -> tuple[float, float]:
         base = float(mpl.rcParams["font.size"])
         keys = ("xtick.labelsize", "ytick.labelsize", "axes.labelsize", "axes.titlesize",
                 "legend.fontsize", "figure.titlesize")
-        sizes = [base * NAMED_SCALES[v] if isinstance(v := mpl.rcParams[k], str) else float(v) for k in keys]
+        rc: Any = mpl.rcParams  # its stubs accept only literal keys; these come from a tuple
+        sizes = [base * NAMED_SCALES[v] if isinstance(v := rc[k], str) else float(v) for k in keys]
     return base, min(sizes)
 
 
@@ -208,11 +210,11 @@ def figures(nb: dict, name: str) -> list[Figure]:
         seen: set[str] = set()
         todo: list[ast.AST] = [tree]
         while todo:
-            for node in ast.walk(todo.pop()):
-                if isinstance(node, ast.Name) and node.id in defined and node.id not in seen:
-                    seen.add(node.id)
-                    reached.append(defined[node.id])
-                    todo.append(defined[node.id])
+            for used in ast.walk(todo.pop()):
+                if isinstance(used, ast.Name) and used.id in defined and used.id not in seen:
+                    seen.add(used.id)
+                    reached.append(defined[used.id])
+                    todo.append(defined[used.id])
         sizes: list[float] = [DEFAULT_MIN_PT, *rc_sizes]
         unread: list[str] = list(rc_unread)
         for part in reached:
