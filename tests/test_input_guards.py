@@ -332,8 +332,11 @@ def test_book_helpers_refuse_bad_numbers(call, match):
 
 
 @pytest.mark.parametrize("sde", [S.VPSDE(), S.SubVPSDE(), S.VESDE()], ids=repr)
-@pytest.mark.parametrize("t", [float("nan"), -5.0, -1.0, 2.0, torch.full((8,), float("nan"))],
-                         ids=["nan", "-5", "-1", "2>T", "tensor nan"])
+@pytest.mark.parametrize("t", [float("nan"), -5.0, -1.0, 2.0, torch.full((8,), float("nan")),
+                               torch.tensor(float("nan")).expand(8), torch.tensor(2.0).expand(8),
+                               torch.tensor(-1.0).expand(8), torch.tensor([0.5] * 7 + [2.0])],
+                         ids=["nan", "-5", "-1", "2>T", "tensor nan", "expanded nan", "expanded 2>T", "expanded -1",
+                              "one row 2>T"])
 def test_discretize_refuses_times_off_the_interval(sde, t):
     with pytest.raises(ValueError, match=r"^t (must|contains non-finite)"):
         sde.discretize(torch.ones(8, 2), t, 0.01)  # before: NaN came back

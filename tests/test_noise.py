@@ -148,6 +148,28 @@ def test_noise_structure_from_its_name():
     assert "general" in repr(noise_structure("general", 2)).lower() and repr(NoNoise()) == "NoNoise()"
 
 
+def test_the_declared_solver_class_and_isotropy():
+    """What the solvers' check and the likelihood weighting read off the structure (no ``noise_type`` string):
+    scalar noise on one coordinate is diagonal, one shared Brownian motion is its own class."""
+    from scoresde.losses import sde_score_matching
+    from scoresde.solvers.base import noise_structure as solver_structure
+
+    assert [ScalarNoise().solver_class(d) for d in (1, 6)] == ["diagonal", "scalar"]
+    assert [DiagonalNoise().solver_class(1), GeneralNoise(1).solver_class(6), GeneralNoise(M).solver_class(6),
+            NoNoise().solver_class(6)] == ["diagonal", "shared", "general", "none"]
+    assert [s.isotropic for s in (ScalarNoise(), DiagonalNoise(), GeneralNoise(M), NoNoise())] == [True, False, False, False]
+    x1, x6 = torch.zeros(2, 1), torch.zeros(2, *EVENT)
+    scalar = FunctionSDE(lambda y, t: -y, lambda y, t: y[:, 0] ** 2, "scalar")
+    assert solver_structure(scalar, x1) == "diagonal" and solver_structure(scalar, x6) == "scalar"
+    assert solver_structure(VPSDE(), x6) == "additive"
+    assert solver_structure(scalar.reverse(lambda y, t: -y, probability_flow=True), x6) == "none"
+    data = torch.zeros(4, 2)
+    sde_score_matching(lambda y, t: -y, data, VPSDE(), weighting="likelihood", generator=gen(0))
+    gbm = GeometricBrownianMotion()
+    with pytest.raises(ValueError, match="weighting='likelihood' needs a scalar diffusion"):
+        sde_score_matching(lambda y, t: -y, data, gbm, weighting="likelihood", generator=gen(0))
+
+
 def test_an_sde_chooses_its_structure_once():
     vp, gbm = VPSDE(), GeometricBrownianMotion()
     assert isinstance(vp.noise, ScalarNoise) and vp.noise is vp.noise

@@ -83,12 +83,45 @@ def test_pc_sampler_samples_a_gaussian_toy_under_the_cosine_schedule(predictor):
     assert abs(float(x.mean())) < 0.03
 
 
-def test_vp_path_refuses_a_schedule_it_has_no_closed_form_for():
-    from scoresde.sampling.gaussian_path import VPPath
+@pytest.mark.parametrize("sch", [LinearBeta(), LinearBeta(1.0, 1.0), CosineSchedule()], ids=["linear", "const", "cosine"])
+def test_inverse_integral_inverts_the_integral(sch):
+    """t -> integral(t) -> inverse_integral gives t back to 1e-12 on [0, 1], also past the cosine's clip t*."""
+    torch.testing.assert_close(sch.inverse_integral(sch.integral(T64)), T64, rtol=0, atol=1e-12)
 
+
+def test_cosine_inverse_integral_is_dpm_solvers_inverse_lambda():
+    """DPM-Solver's NoiseScheduleVP('cosine').inverse_lambda (LuChengTHU/dpm-solver, dpm_solver_pytorch.py at
+    52bc3fb), transcribed: log_alpha = -0.5 logaddexp(0, -2 lam); t = arccos(exp(log_alpha + log cos u(0)))
+    2 (1 + s) / pi - s; before the clip t* the two agree to rounding."""
+    sch, s = CosineSchedule(), 0.008
+    lam = torch.linspace(-1.8, 8.0, 200, dtype=torch.float64)  # lambda(t*) is about -1.86
+    log_alpha = -0.5 * torch.logaddexp(torch.zeros_like(lam), -2.0 * lam)
+    cos0 = math.log(math.cos(math.pi / 2.0 * s / (1.0 + s)))
+    peer = torch.arccos(torch.exp(log_alpha + cos0)) * 2.0 * (1.0 + s) / math.pi - s
+    assert float(peer.max()) < sch.t_star
+    torch.testing.assert_close(sch.inverse_integral(-2 * log_alpha), peer, rtol=1e-12, atol=1e-13)
+
+
+def test_vp_path_reads_the_declared_variance_preserving_property():
+    """VPPath takes any VP SDE that declares variance_preserving (the cosine one too: alpha_t = sqrt(alpha_bar) in
+    Nichol & Dhariwal's closed form), and refuses sub-VP (std 1 - alpha^2) or an SDE that declares False."""
+    from scoresde.sampling.gaussian_path import VPPath
+    from scoresde.sde import CosineVPSDE, SubVPSDE
+
+    path, s = VPPath(CosineVPSDE()), 0.008
+    t = T64[T64 <= path.sde.schedule.t_star]
+    alpha_bar = torch.cos((t + s) / (1 + s) * math.pi / 2) ** 2 / math.cos(s / (1 + s) * math.pi / 2) ** 2
+    torch.testing.assert_close(path.alpha(t), alpha_bar.sqrt(), rtol=1e-12, atol=0)
+    torch.testing.assert_close(path.sigma(t[1:]), (1 - alpha_bar[1:]).sqrt(), rtol=1e-10, atol=0)
+    torch.testing.assert_close(path.time_of_log_snr(path.log_snr(T64[1:])), T64[1:], rtol=0, atol=1e-11)
     VPPath(VPSDE())
-    with pytest.raises(ValueError, match="VPPath needs the linear schedule"):
-        VPPath(VPSDE(schedule=CosineSchedule()))
+
+    class NotVP(VPSDE):
+        variance_preserving = False
+
+    for sde in (SubVPSDE(), NotVP()):
+        with pytest.raises(TypeError, match="declares variance_preserving"):
+            VPPath(sde)
 
 
 def test_the_cosine_vp_sde_is_registered_for_the_cli():

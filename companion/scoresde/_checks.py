@@ -426,9 +426,20 @@ def check_seed(seed: Any, name: str = "seed") -> int:
 
 
 def check_time_between(t: Any, low: float, high: float, name: str = "t") -> Any:
-    """:func:`check_time` and ``t <= high`` (up to ``1e-6`` relative rounding): a time on the SDE's interval."""
-    check_time(t, name, minimum=low)
+    """:func:`check_time` and ``t <= high`` (up to ``1e-6`` relative rounding): a time on the SDE's interval.
+
+    A floating tensor inside the interval is accepted fast (a solver's predictor calls this on every step): one
+    time expanded over the batch (stride 0, as :func:`~scoresde.solvers.solve` passes it) is read once, any other
+    tensor takes one fused comparison; only a failing ``t`` takes the slower path that names what is wrong (NaN
+    fails every comparison)."""
     top = high + 1e-6 * max(1.0, abs(high))
+    if isinstance(t, torch.Tensor) and torch.is_floating_point(t) and t.numel():
+        if t.ndim == 1 and t.stride(0) == 0:  # every entry is the one element t[0]
+            if low <= t[0].item() <= top:
+                return t
+        elif bool(((t >= low) & (t <= top)).all()):
+            return t
+    check_time(t, name, minimum=low)
     if isinstance(t, torch.Tensor):
         biggest = float(t.max()) if t.numel() else low
     else:

@@ -378,7 +378,7 @@ def sde_score_matching(
         score_fn: :math:`s_\theta(x,t)`, ``x`` of shape ``(batch, *event)``, ``t`` of shape ``(batch,)``.
         x: clean data :math:`x_0`, shape ``(batch, *event_shape)``.
         sde: a :class:`scoresde.sde.SDE` with ``marginal_prob`` (VE, VP, sub-VP); ``"likelihood"`` also
-            needs ``noise_type == "scalar"``.
+            needs isotropic noise :math:`G = gI` (``noise_type == "scalar"``, :attr:`~scoresde.noise.NoiseStructure.isotropic`).
         objective: ``"dsm"`` or ``"ssm"``.
         weighting: ``"sigma2"`` or ``"likelihood"``.
         eps: smallest time :math:`\varepsilon\in(0,T)`.
@@ -407,7 +407,7 @@ def sde_score_matching(
     if variance_reduction and objective != "ssm":
         raise ValueError("variance_reduction=True applies to objective='ssm' only (DSM has no probe term)")
     check_generator(generator, x.device)
-    if weighting == "likelihood" and sde.noise_type != "scalar":
+    if weighting == "likelihood" and not sde.noise.isotropic:
         raise ValueError(f"weighting='likelihood' needs a scalar diffusion g(t); {type(sde).__name__} has "
                          f"noise_type {sde.noise_type!r}")
     batch = x.shape[0]

@@ -57,17 +57,25 @@ class NoiseStructure(abc.ABC):
         diffusive: ``False`` only for ``"none"`` (an ODE: no ``g`` to call, every product is zero).
         elementwise: :math:`G` acts coordinate by coordinate (``"scalar"``, ``"diagonal"``), as the discrete
             DDPM/SMLD chains and the reverse-diffusion predictor need.
+        isotropic: :math:`G = gI` with one number ``g`` per sample (``"scalar"``), as the likelihood weighting
+            :math:`\lambda(t) = g(t)^2` of :func:`scoresde.losses.sde_score_matching` needs.
         noise_dim: ``m``, the number of Brownian motions, for ``"general"`` noise (else ``None``).
     """
 
     name: ClassVar[str]
     diffusive: ClassVar[bool] = True
     elementwise: ClassVar[bool] = True
+    isotropic: ClassVar[bool] = False
     noise_dim: int | None = None
 
     def noise_shape(self, x_shape: tuple[int, ...] | torch.Size) -> tuple[int, ...]:
         """The shape of a Brownian increment for a state of shape ``x_shape``."""
         return tuple(x_shape)
+
+    def solver_class(self, event_size: int) -> str:
+        """The noise class that the solvers' orders are declared for (:data:`scoresde.solvers.base.NOISE_STRUCTURES`)
+        when :math:`G` depends on the state, for events of ``event_size`` entries (default: :attr:`name`)."""
+        return self.name
 
     @abc.abstractmethod
     def g_shape(self, x: torch.Tensor) -> tuple[int, ...]:
@@ -118,6 +126,11 @@ class ScalarNoise(NoiseStructure):
     Brownian motion shared by all coordinates: here ``"general"`` noise with ``noise_dim = 1``.)"""
 
     name = "scalar"
+    isotropic = True
+
+    def solver_class(self, event_size: int) -> str:
+        """``"diagonal"`` on a one-coordinate state, else ``"scalar"`` (:math:`g(x)I` couples the coordinates)."""
+        return "diagonal" if event_size == 1 else "scalar"
 
     def g_shape(self, x: torch.Tensor) -> tuple[int, ...]:
         return (x.shape[0],)
@@ -188,6 +201,11 @@ class GeneralNoise(NoiseStructure):
 
     def noise_shape(self, x_shape: tuple[int, ...] | torch.Size) -> tuple[int, ...]:
         return (x_shape[0], self.noise_dim)
+
+    def solver_class(self, event_size: int) -> str:
+        """``"shared"`` for one Brownian motion (``noise_dim = 1``, torchsde's "scalar"; commutative), else
+        ``"general"``."""
+        return "shared" if self.noise_dim == 1 else "general"
 
     def g_shape(self, x: torch.Tensor) -> tuple[int, ...]:
         return (x.shape[0], x[0].numel(), self.noise_dim)

@@ -32,6 +32,11 @@ class NoiseSchedule(abc.ABC):
     def integral(self, t: torch.Tensor) -> torch.Tensor:
         """:math:`\\int_0^t\\beta(s)\\,\\mathrm ds`."""
 
+    @abc.abstractmethod
+    def inverse_integral(self, c: torch.Tensor) -> torch.Tensor:
+        """The time :math:`t\\ge0` with :math:`\\int_0^t\\beta = c` (``c >= 0``), in closed form: the inverse of the
+        half log-SNR :math:`\\lambda_t` that DPM-Solver steps in, since :math:`c = \\log(1+e^{-2\\lambda})`."""
+
 
 class LinearBeta(NoiseSchedule):
     r""":math:`\beta(t)=\beta_{\min}+t(\beta_{\max}-\beta_{\min})`,
@@ -52,6 +57,14 @@ class LinearBeta(NoiseSchedule):
 
     def integral(self, t: torch.Tensor) -> torch.Tensor:
         return 0.5 * t**2 * (self.beta_max - self.beta_min) + t * self.beta_min
+
+    def inverse_integral(self, c: torch.Tensor) -> torch.Tensor:
+        r"""Solves :math:`\tfrac12\Delta\beta\,t^2+\beta_{\min}t=c` in the cancellation-free form of DPM-Solver's
+        ``NoiseScheduleVP.inverse_lambda``: :math:`t = 2c/(\sqrt{\beta_{\min}^2+2\Delta\beta\,c}+\beta_{\min})`."""
+        b0, db = self.beta_min, self.beta_max - self.beta_min
+        if db == 0:
+            return c / b0
+        return 2 * c / (torch.sqrt(b0**2 + 2 * db * c) + b0)
 
     def __repr__(self) -> str:
         return f"LinearBeta(beta_min={self.beta_min}, beta_max={self.beta_max})"
@@ -89,6 +102,16 @@ class CosineSchedule(NoiseSchedule):
         before = t.clamp(max=self.t_star)
         log_cos0 = math.log(math.cos(self.s / (1 + self.s) * math.pi / 2))
         return 2 * (log_cos0 - torch.log(torch.cos(self._u(before)))) + self.beta_max * (t - before)
+
+    def inverse_integral(self, c: torch.Tensor) -> torch.Tensor:
+        r"""Before :math:`t^*`: :math:`\cos u(t) = \cos u(0)\,e^{-c/2}`, so :math:`u = \arccos(\cos u(0)\,e^{-c/2})`
+        and :math:`t = T\big(\tfrac{2u}{\pi}(1+s)-s\big)` (DPM-Solver's cosine ``inverse_lambda``); after it the
+        integral grows by :math:`\beta_{\max}` per unit time."""
+        c_star = float(self.integral(torch.tensor(self.t_star, dtype=torch.float64)))
+        cos0 = math.cos(self.s / (1 + self.s) * math.pi / 2)
+        u = torch.arccos(cos0 * torch.exp(-0.5 * c.clamp(max=c_star)))
+        before = self.T * (2 * u / math.pi * (1 + self.s) - self.s)
+        return torch.where(c <= c_star, before, self.t_star + (c - c_star) / self.beta_max)
 
     def __repr__(self) -> str:
         return f"CosineSchedule(s={self.s}, beta_max={self.beta_max}, T={self.T})"

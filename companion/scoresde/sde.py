@@ -140,6 +140,9 @@ class SDE(abc.ABC):
         discrete_chain: the discrete chain that :meth:`discretize` and the ancestral predictor follow, declared
             (not inferred from the class): ``"ddpm"`` (:meth:`VPSDE.discrete_beta`), ``"smld"``
             (:meth:`VESDE.discrete_sigmas`) or ``None``.
+        variance_preserving: declared ``True`` by an SDE whose kernel is :math:`\mathcal N(\alpha_tx_0,
+            (1-\alpha_t^2)I)` with :math:`\log\alpha_t=-\tfrac12\int_0^t\beta` of its ``schedule`` (the VP family
+            but not sub-VP): the Gaussian path that the few-step samplers need (:class:`~scoresde.sampling.VPPath`).
         T: the final time of the forward process.
     """
 
@@ -149,6 +152,7 @@ class SDE(abc.ABC):
     noise_dim: int | None = None
     time_direction: int = 1
     discrete_chain: str | None = None
+    variance_preserving: bool = False
 
     def __init__(self, T: float = 1.0) -> None:
         self.T = check_positive_float(T, "T")
@@ -539,6 +543,7 @@ class VPSDE(SDE):
     noise_type = "scalar"
     additive = True
     discrete_chain: str | None = "ddpm"
+    variance_preserving = True
 
     def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0, T: float = 1.0,
                  schedule: NoiseSchedule | None = None) -> None:
@@ -624,6 +629,7 @@ class SubVPSDE(VPSDE):
     #: score_sde has no special chain for the sub-VP SDE: Euler–Maruyama's (:meth:`SDE.discretize`)
     discretize = SDE.discretize
     discrete_chain = None
+    variance_preserving = False  # its kernel's std is 1 - alpha_t^2
 
     def g(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         r""":math:`\sqrt{\beta(t)(1-\alpha_t^4)}`, shape ``(batch,)``."""

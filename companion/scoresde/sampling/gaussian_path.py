@@ -9,8 +9,8 @@ half log signal-to-noise ratio
 decreases from :math:`+\infty` (data) to :math:`-\infty` (noise); DDIM and DPM-Solver step in :math:`\lambda`
 (Lu et al. 2022), EDM in :math:`\tilde\sigma = \sigma_t/\alpha_t = e^{-\lambda_t}` (Karras et al. 2022).
 
-* :class:`VPPath` views a :class:`scoresde.sde.VPSDE` this way: :math:`\alpha_t=e^{\log\alpha_t}` from its
-  ``log_mean_coeff``, :math:`\sigma_t=\sqrt{1-\alpha_t^2}`;
+* :class:`VPPath` views a variance-preserving :class:`scoresde.sde.VPSDE` (any schedule) this way:
+  :math:`\alpha_t=e^{\log\alpha_t}` from its ``log_mean_coeff``, :math:`\sigma_t=\sqrt{1-\alpha_t^2}`;
 * :class:`LinearPath` is flow matching's interpolant :math:`\alpha_t=1-t`, :math:`\sigma_t=t` (book: eq-fm-path).
 
 Times are float64 tensors (a schedule's grid decides which model times are evaluated: computed in float64 it is
@@ -24,7 +24,6 @@ import abc
 import torch
 
 from .._checks import check_time
-from ..noise_schedules import LinearBeta
 from ..sde import VPSDE
 
 __all__ = ["GaussianPath", "VPPath", "LinearPath"]
@@ -81,21 +80,21 @@ class GaussianPath(abc.ABC):
 
 
 class VPPath(GaussianPath):
-    r"""The perturbation kernel of a :class:`~scoresde.sde.VPSDE` as a Gaussian path:
-    :math:`\log\alpha_t=-\tfrac14t^2(\beta_{\max}-\beta_{\min})-\tfrac12t\beta_{\min}`, :math:`\sigma_t=\sqrt{1-\alpha_t^2}`,
-    :math:`\dot\alpha_t=-\tfrac12\beta(t)\alpha_t`, :math:`\dot\sigma_t=\tfrac12\beta(t)\alpha_t^2/\sigma_t`.
+    r"""The perturbation kernel of a variance-preserving SDE (:class:`~scoresde.sde.VPSDE` with any
+    :class:`~scoresde.noise_schedules.NoiseSchedule`, e.g. :class:`~scoresde.sde.CosineVPSDE`) as a Gaussian path:
+    :math:`\log\alpha_t=-\tfrac12\int_0^t\beta`, :math:`\sigma_t=\sqrt{1-\alpha_t^2}`,
+    :math:`\dot\alpha_t=-\tfrac12\beta(t)\alpha_t`, :math:`\dot\sigma_t=\tfrac12\beta(t)\alpha_t^2/\sigma_t`, and
+    :math:`t(\lambda)` from the schedule's closed-form :meth:`~scoresde.noise_schedules.NoiseSchedule.inverse_integral`.
 
     Args:
-        sde: the VP SDE (its ``beta_min``, ``beta_max`` and ``T``).
+        sde: a :class:`~scoresde.sde.VPSDE` that declares ``variance_preserving`` (not the sub-VP SDE, whose
+            kernel's standard deviation is :math:`1-\alpha_t^2`).
     """
 
     def __init__(self, sde: VPSDE) -> None:
-        if type(sde) is not VPSDE:
-            raise TypeError(f"sde must be a scoresde.sde.VPSDE (its kernel has sigma_t^2 = 1 - alpha_t^2), "
-                            f"got {type(sde).__name__}")
-        if not isinstance(sde.schedule, LinearBeta):
-            raise ValueError(f"VPPath needs the linear schedule (its time_of_log_snr is its closed form), got "
-                             f"{sde.schedule!r}")
+        if not isinstance(sde, VPSDE) or not sde.variance_preserving:
+            raise TypeError(f"sde must be a scoresde.sde.VPSDE that declares variance_preserving (its kernel has "
+                            f"sigma_t^2 = 1 - alpha_t^2), got {type(sde).__name__}")
         self.sde = sde
         self.T = sde.T
 
@@ -118,14 +117,11 @@ class VPPath(GaussianPath):
         return lmc - 0.5 * torch.log(-torch.expm1(2 * lmc))
 
     def time_of_log_snr(self, lam: torch.Tensor | float) -> torch.Tensor:
-        r"""Solves :math:`\tfrac14\Delta\beta\,t^2+\tfrac12\beta_{\min}t=\tfrac12\log(1+e^{-2\lambda})` for
-        :math:`t\ge0` in the cancellation-free form of DPM-Solver's ``NoiseScheduleVP.inverse_lambda``."""
+        r""":math:`t` with :math:`\int_0^t\beta = -2\log\alpha = \log(1+e^{-2\lambda})` (the schedule's
+        :meth:`~scoresde.noise_schedules.NoiseSchedule.inverse_integral`)."""
         lam = torch.as_tensor(lam, dtype=torch.float64)
-        b0, db = self.sde.beta_min, self.sde.beta_max - self.sde.beta_min
         c = torch.logaddexp(-2 * lam, torch.zeros((), dtype=torch.float64))  # = -2 log alpha
-        if db == 0:
-            return c / b0
-        return 2 * c / (torch.sqrt(b0**2 + 2 * db * c) + b0)
+        return self.sde.schedule.inverse_integral(c)
 
     def __repr__(self) -> str:
         return f"VPPath({self.sde!r})"

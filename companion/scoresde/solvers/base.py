@@ -71,15 +71,11 @@ def noise_structure(sde: SDE, x0: torch.Tensor) -> str:
     torchsde's "scalar"; commutative); ``"scalar"`` (:math:`g(x)I` on a state of several coordinates, which
     couples them); ``"general"``.
     """
-    if sde.noise_type == "none":
+    if not sde.noise.diffusive:
         return "none"
     if sde.additive:
         return "additive"
-    if sde.noise_type == "scalar" and x0[0].numel() == 1:
-        return "diagonal"
-    if sde.noise_type == "general" and sde.noise_dim == 1:
-        return "shared"
-    return sde.noise_type
+    return sde.noise.solver_class(x0[0].numel())  # declared by the SDE's scoresde.noise.NoiseStructure
 
 
 class Solver(abc.ABC):

@@ -63,7 +63,7 @@ class _Increments:
 
     def __init__(self, sde: SDE, x0: torch.Tensor, bm: BrownianPath | None, generator: torch.Generator | None,
                  levy_area: bool):
-        self.shape = sde.noise_shape(x0.shape) if sde.noise_type != "none" else None
+        self.shape = sde.noise_shape(x0.shape) if sde.noise.diffusive else None
         self.bm, self.generator, self.like, self.levy_area = bm, generator, x0, levy_area
 
     def __call__(self, k: int, h: float) -> Increment | None:
@@ -158,7 +158,7 @@ def solve(
         bm = _from_torchsde(bm, grid_out, dt, solver, max_steps)
         dt = None
     grid, record = _grid(sde, x0, grid_out, dt, bm, max_steps)
-    if bm is not None and solver.levy_area and sde.noise_type != "none" and bm.H is None:
+    if bm is not None and solver.levy_area and sde.noise.diffusive and bm.H is None:
         raise ValueError(f"method {solver.name!r} needs the Lévy areas of the steps: give "
                          "bm=BrownianPath.sample(..., levy_area=True) (or omit bm)")
     check_generator(generator, x0.device)
@@ -191,7 +191,7 @@ def _from_torchsde(bm: Any, grid_out: torch.Tensor, dt: float | None, solver: So
 def _check_direction(sde: SDE, grid_out: torch.Tensor) -> None:
     """Refuse output times that run against a noisy SDE's time direction."""
     direction = 1 if bool(grid_out[1] > grid_out[0]) else -1
-    if sde.noise_type != "none" and direction != sde.time_direction:
+    if sde.noise.diffusive and direction != sde.time_direction:
         want = "increasing" if sde.time_direction == 1 else "decreasing"
         hint = "" if sde.time_direction == -1 else "; for reverse time solve sde.reverse(score_fn)"
         raise ValueError(f"{sde!r} runs with time_direction={sde.time_direction}: ts must be {want}{hint}")
@@ -208,7 +208,7 @@ def _grid(
         if not isinstance(bm, BrownianPath):
             raise TypeError(f"bm must be a BrownianPath, got {type(bm).__name__}")
         check_same_device(("x0", x0), ("bm.dW", bm.dW))
-        expected = sde.noise_shape(x0.shape) if sde.noise_type != "none" else None
+        expected = sde.noise_shape(x0.shape) if sde.noise.diffusive else None
         if expected is not None and tuple(bm.shape) != tuple(expected):
             raise ValueError(
                 f"bm has shape {tuple(bm.shape)} but {type(sde).__name__} with noise_type "

@@ -21,7 +21,7 @@ from torch import Tensor
 from .._checks import as_column
 from ..brownian import Increment
 from ..sde import SDE
-from .base import Solver
+from .base import Solver, noise_structure
 from .euler import euler_maruyama_step
 from .registry import register_solver
 
@@ -41,7 +41,7 @@ def milstein_step(
     if dw is None or sde.additive:
         return euler_maruyama_step(sde, x, t, dt, dw)
     correction = dw.square() if sde.sde_type == "stratonovich" else dw.square() - abs(dt)
-    if sde.noise_type == "general":  # one shared Brownian motion, G = b(x) of shape (batch, D, 1)
+    if not sde.noise.elementwise:  # general noise, checked to be one shared Brownian motion: G = b(x), (batch, D, 1)
         def column(y: torch.Tensor) -> torch.Tensor:
             return sde.g(y, t)[..., 0].reshape(y.shape)
 
@@ -89,5 +89,5 @@ class Milstein(Solver, name="milstein", calculus=("ito", "stratonovich"), orders
 
     def check_sde(self, sde: SDE, x0: torch.Tensor, t0: torch.Tensor) -> None:
         """Probe, on the first rows of ``x0`` at the initial time, that diagonal noise is really diagonal."""
-        if sde.noise_type == "diagonal" and not sde.additive:
+        if noise_structure(sde, x0) == "diagonal":  # scalar noise on one coordinate passes the probe trivially
             check_diagonal(sde, x0[:2], t0[:2])
