@@ -23,7 +23,10 @@ source "$ROOT/scripts/env.sh"
 step "1/6 companion: ruff (lint, import order) and mypy, then unit tests and book checks"
 (cd companion && ruff check scoresde && mypy scoresde)
 # tests/book and tests/editions run once each, with what they check built (steps 5 and 6), not here as well
-python -m pytest tests -q -p no:cacheprovider -n 2 --ignore=tests/browser --ignore=tests/book --ignore=tests/editions
+# two workers, one thread each: torch's two threads per worker on two cores took 2x longer (test_solver_orders, losses,
+# sde, solvers: 34 s serial, 76 s -n 2, 33 s -n 2 with one thread; the whole step 83 s)
+OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python -m pytest tests -q -p no:cacheprovider -n 2 \
+  --ignore=tests/browser --ignore=tests/book --ignore=tests/editions
 
 shopt -s nullglob
 nbs=(notebooks/*.ipynb)
@@ -44,7 +47,8 @@ if [ -d tests/browser ]; then
   # the book checks (sources: bilingual prose, terms, punctuation, equations; and the built pages: offline assets,
   # rendered markup, numbering, API links, downloads), then the browser tests
   bash scripts/node-deps.sh   # axe-core for tests/browser/test_axe.py (npm ci of package-lock.json)
-  SCORESDE_BOOK_BUILT=1 python -m pytest tests/book tests/browser -q -p no:cacheprovider -n 2 --dist loadfile
+  # two workers, each its own Chromium; tests handed out one by one (--dist load): axe's file alone is half the time
+  SCORESDE_BOOK_BUILT=1 python -m pytest tests/book tests/browser -q -p no:cacheprovider -n 2 --dist load
 fi
 
 step "6/6 editions: en / zh-TW sites, PDFs, exercise sheets (-W) and their checks"
