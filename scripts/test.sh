@@ -53,6 +53,6 @@ fi
 
 step "6/6 editions: en / zh-TW sites, PDFs, exercise sheets (-W) and their checks"
 bash scripts/build-editions.sh
-SCORESDE_EDITIONS_BUILT=1 python -m pytest tests/editions -q -p no:cacheprovider -n 2 --dist loadfile
+SCORESDE_EDITIONS_BUILT=1 python -m pytest tests/editions -q -p no:cacheprovider -n 2 --dist load
 
 step "all tests passed in $(( $(date +%s) - start )) s"
