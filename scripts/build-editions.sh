@@ -22,6 +22,7 @@ t jupyter-book build . --warningiserror --keep-going --quiet --path-output . >/d
 # Chromium prints one edition (one core) while Sphinx builds the next (the other core): the two never share a file
 # (each edition prints from its own single-page build into its own PDF, sheets and preview names)
 printing=()
+trap 'kill "${printing[@]}" 2>/dev/null || true' EXIT   # a failed build stops the print still running
 for ed in en zh-TW; do
   out="_build/editions/$ed"
   t env SCORESDE_EDITION=$ed jupyter-book build . --warningiserror --keep-going --quiet --all --path-output "$out" >/dev/null

@@ -35,7 +35,10 @@ pip install -q --upgrade pip
 #    TORCH_INDEX_URL to test the documented index itself.
 pip install -q "torch==2.13.0" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
 # 2. the companion with every notebook's runtime dependencies
-pip install -q -e "companion[book]"
+#    With --nbval (CI) the versions the lock pins are kept (a constraint, not an install: only what the extra pulls
+#    in is installed), so that the compared outputs change with the repository, not with a new release on PyPI;
+#    alone, the script installs as a student does, unpinned.
+pip install -q -e "companion[book]" ${NBVAL_PY:+-c requirements.txt}
 t_install=$(( $(date +%s) - t0 ))
 size=$(du -sm "$WORK/venv" | cut -f1)
 echo "[student] install: ${t_install} s, ${size} MB in the virtual environment"

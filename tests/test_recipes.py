@@ -309,6 +309,9 @@ def test_bad_recipes_are_refused() -> None:
         dataclasses.replace(ok, config=dataclasses.replace(ok.config, optimizer="sgd"))
     with pytest.raises(ValueError, match="sets only"):
         dataclasses.replace(ok, config=dataclasses.replace(ok.config, loss_kwargs={"sigma": 0.1}))
+    train = next(r for r in RECIPES.values() if r.command == "train")
+    with pytest.raises(ValueError, match="needs an ema_decay"):  # its command line would train with 0.999
+        dataclasses.replace(train, config=dataclasses.replace(train.config, ema_decay=None))
     with pytest.raises(ValueError, match="checkpoint_path"):
         dataclasses.replace(RECIPES["ch02_ssm"], config=TrainConfig(steps=3, checkpoint_path="x.pt"))
     with pytest.raises(ValueError, match="one command-line word"):

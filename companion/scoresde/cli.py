@@ -358,9 +358,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_sampling_args(s)
     _add_train_score_parser(sub)
     _add_train_density_parser(sub)
-    c = sub.add_parser("checkpoints", help="retrain the committed checkpoints of chapters 2, 5, 7 and 8",
-                       description="Retrain the committed checkpoints (one CPU thread, seed 0, as committed) and "
-                                   "print the CPU time of each.", formatter_class=_formatter)
+    c = sub.add_parser("checkpoints", help="retrain the committed checkpoints (chapters 2, 5, 7, 8 and 9)",
+                       description="Retrain the committed checkpoints (one CPU thread, each with the seed of its "
+                                   "recipe, as committed) and print the CPU time of each.", formatter_class=_formatter)
     c.add_argument("--only", nargs="+", choices=CHECKPOINT_RUNS, default=list(CHECKPOINT_RUNS), metavar="NAME",
                    help=f"which checkpoints: {', '.join(CHECKPOINT_RUNS)}")
     c.add_argument("--out", default=None, help="directory to write them to; None: the package's committed folder")

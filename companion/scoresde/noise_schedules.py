@@ -32,10 +32,12 @@ class NoiseSchedule(abc.ABC):
     def integral(self, t: torch.Tensor) -> torch.Tensor:
         """:math:`\\int_0^t\\beta(s)\\,\\mathrm ds`."""
 
-    @abc.abstractmethod
     def inverse_integral(self, c: torch.Tensor) -> torch.Tensor:
         """The time :math:`t\\ge0` with :math:`\\int_0^t\\beta = c` (``c >= 0``), in closed form: the inverse of the
-        half log-SNR :math:`\\lambda_t` that DPM-Solver steps in, since :math:`c = \\log(1+e^{-2\\lambda})`."""
+        half log-SNR :math:`\\lambda_t` that DPM-Solver steps in, since :math:`c = \\log(1+e^{-2\\lambda})`.
+        Only the few-step samplers' path (:class:`~scoresde.sampling.gaussian_path.VPPath`) needs it; a schedule that
+        does not give it still serves the SDE, the solvers and the predictor-corrector samplers."""
+        raise NotImplementedError(f"{type(self).__name__} gives no inverse_integral, which VPPath needs")
 
 
 class LinearBeta(NoiseSchedule):

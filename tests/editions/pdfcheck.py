@@ -221,8 +221,10 @@ def figure_print_problems(images: list[tuple[int, int, int, float]], figures: li
     out = []
     for fig in figures:
         placed = [img for img in images if img[1] == fig.width_px]
-        if not placed:
-            out.append(f"{fig.notebook} cell {fig.cell}: no image {fig.width_px} px wide in the PDF")
+        twins = sum(f.width_px == fig.width_px for f in figures)  # figures of one width: as many images of it
+        if len(placed) < twins:
+            out.append(f"{fig.notebook} cell {fig.cell}: {len(placed)} images {fig.width_px} px wide in the PDF "
+                       f"for {twins} figures of that width")
         for page, _, _, ppi in placed:
             printed = fig.smallest_pt * fig.dpi / ppi
             if printed < minimum - 0.05:  # ppi is printed to the unit by pdfimages

@@ -213,7 +213,8 @@ def test_figure_print_check_fails_on_a_shrunk_figure():
     shrunk = [(3, fig.width_px, 400, fig.smallest_pt * fig.dpi / 5.0)]  # drawn so small that its text is 5 pt
     assert pc.figure_print_problems(natural, [fig], minimum) == []
     assert "prints at 5.0 pt" in pc.figure_print_problems(shrunk, [fig], minimum)[0]
-    assert "no image" in pc.figure_print_problems([], [fig], minimum)[0]
+    assert "0 images" in pc.figure_print_problems([], [fig], minimum)[0]
+    assert "1 images" in pc.figure_print_problems(natural, [fig, fig], minimum)[0]  # a twin missing is seen
 
 
 @built

@@ -74,6 +74,9 @@ class Recipe:
                                                          ema_decay=c.ema_decay, seed=c.seed, device=c.device):
             raise ValueError("a command's recipe sets only steps, batch_size, lr, ema_decay, seed and device in its "
                              "config (the command line has no other training flags; a loss's options go in task)")
+        if self.command == "train" and c.ema_decay is None:
+            raise ValueError("a 'train' recipe needs an ema_decay: `cli train` has no flag for no average and would "
+                             "use its default 0.999")
         if self.config.checkpoint_path is not None:
             raise ValueError("a recipe's config has no checkpoint_path: the table's name gives the file")
         for field, options in (("task", self.task), ("network", self.network)):

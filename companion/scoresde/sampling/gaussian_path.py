@@ -88,7 +88,8 @@ class VPPath(GaussianPath):
 
     Args:
         sde: a :class:`~scoresde.sde.VPSDE` that declares ``variance_preserving`` (not the sub-VP SDE, whose
-            kernel's standard deviation is :math:`1-\alpha_t^2`).
+            kernel's standard deviation is :math:`1-\alpha_t^2`). The attribute is inherited: a subclass that changes
+            ``f`` or ``g`` must set it again (``False`` unless its kernel keeps :math:`\alpha_t^2+\sigma_t^2=1`).
     """
 
     def __init__(self, sde: VPSDE) -> None:
